@@ -1,0 +1,478 @@
+"""The `pgvsearch` command: parse options, call one library function, render the result.
+
+Exit codes: 0 success; 1 unexpected error; 2 usage error; 3 partial success (some inputs
+skipped or failed, the rest committed); 4 configuration or schema mismatch; 5 database
+unreachable or authentication failed; 6 language-model error; 75 another ingest holds the
+lock; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, List, Optional
+
+import typer
+
+from .errors import ConfigError, ExitCode, PgvsearchError, UsageError
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from .config import Settings
+    from .db import Collection
+    from .embedding import Embedder
+    from .search import SearchOptions
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok, 1 unexpected error, 2 usage error, 3 partial success (inputs skipped), "
+    "4 configuration/schema mismatch, 5 database unreachable or authentication failed, "
+    "6 language-model error, 75 another ingest holds the lock, 130 interrupted."
+)
+
+app = typer.Typer(
+    name="pgvsearch",
+    help="Semantic, keyword and hybrid (RRF) document search on PostgreSQL + pgvector.\n\n" + EXIT_CODES_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+server_app = typer.Typer(help="Manage the embedded PostgreSQL server (used when no DSN is configured).", no_args_is_help=True)
+app.add_typer(server_app, name="server")
+
+# --- shared options -------------------------------------------------------------------
+DsnOpt = typer.Option(None, "--dsn", help="libpq connection string (overrides PGVSEARCH_DSN, the config file and PG* variables).", show_default=False)
+CollectionOpt = typer.Option(None, "--collection", "-c", help="Collection name [default: default, or PGVSEARCH_COLLECTION].", show_default=False)
+FormatOpt = typer.Option(None, "--format", "-f", help="table, json (JSON lines) or csv [default: table on a terminal, json when piped].", show_default=False)
+DebugOpt = typer.Option(False, "--debug", help="Show tracebacks for errors.")
+KOpt = typer.Option(10, "-k", "--limit", help="Number of results.", min=1)
+CandidatesOpt = typer.Option(100, "--candidates", help="Documents each ranking contributes before fusion.", min=1)
+PrefixOpt = typer.Option(None, "--prefix", help="Only documents whose doc_id or source path starts with this.", show_default=False)
+MetaOpt = typer.Option(None, "--meta", help="Only documents with metadata KEY=VALUE (repeatable).", show_default=False)
+QueriesOpt = typer.Option(None, "--queries", help="Answer many queries: BEIR queries.jsonl or one query per line ('-' = stdin).", show_default=False)
+ShowSqlOpt = typer.Option(False, "--show-sql", help="Print the SQL that would run (to stderr) and exit.")
+ModelOpt = typer.Option(None, "--model", "-m", help="Must match the collection's model when given.", show_default=False)
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(message.rstrip() + "\n")
+    sys.stderr.flush()
+
+
+def _settings(dsn: str | None, collection: str | None) -> "Settings":
+    from .config import resolve_settings
+
+    return resolve_settings(dsn=dsn, collection=collection)
+
+
+@contextmanager
+def _connection(settings: "Settings") -> Iterator["psycopg.Connection[Any]"]:
+    from .db import connect
+
+    conn = connect(settings)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _load_embedder(model: str, settings: "Settings", quiet: bool = False) -> "Embedder":
+    from .embedding import load_embedder
+
+    return load_embedder(model, cache_dir=settings.model_cache, notice=None if quiet else (lambda m: _err(f"note: {m}")))
+
+
+def _collection(conn: "psycopg.Connection[Any]", settings: "Settings", model: str | None) -> "Collection":
+    from .db import require_collection
+
+    coll = require_collection(conn, settings.collection)
+    if model and model != coll.model:
+        raise ConfigError(
+            f"collection {coll.name!r} was initialised with model {coll.model} ({coll.dimension} dims), not {model}; "
+            "omit --model or use another --collection"
+        )
+    return coll
+
+
+def _parse_meta(pairs: list[str] | None) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--meta takes KEY=VALUE, got {pair!r}")
+        meta[key] = value
+    return meta
+
+
+# --- commands -------------------------------------------------------------------------
+@app.command()
+def init(
+    model: str = typer.Option("all-MiniLM-L6-v2", "--model", "-m", help="sentence-transformers model name or path."),
+    storage: str = typer.Option("auto", "--storage", help="vector, halfvec (half the space; needed above 2,000 dims) or auto."),
+    chunk_tokens: Optional[int] = typer.Option(None, "--chunk-tokens", help="Max tokens per chunk [default: the model's max sequence length]."),
+    chunk_overlap: int = typer.Option(32, "--chunk-overlap", help="Tokens shared by neighbouring chunks."),
+    text_config: str = typer.Option("english", "--text-config", help="PostgreSQL text search configuration for keyword search."),
+    dsn: Optional[str] = DsnOpt,
+    collection: Optional[str] = CollectionOpt,
+    fmt: Optional[str] = FormatOpt,
+    debug: bool = DebugOpt,
+) -> None:
+    """Create a collection (idempotent) and prepare its model.
+
+    Example: pgvsearch init --collection docs --model all-MiniLM-L6-v2
+    """
+    from .schema import init_collection
+
+    settings = _settings(dsn, collection)
+    embedder = _load_embedder(model, settings)
+    with _connection(settings) as conn:
+        result = init_collection(
+            conn, settings.collection, model=model, dimension=embedder.dimension, max_seq_length=embedder.max_seq_length,
+            storage=storage, text_config=text_config, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap,
+        )
+    coll = result.collection
+    info = {
+        "collection": coll.name, "created": result.created, "model": coll.model, "dimension": coll.dimension,
+        "storage": coll.storage, "chunk_tokens": coll.chunk_tokens, "chunk_overlap": coll.chunk_overlap,
+        "backend": embedder.backend,
+    }
+    from .render import pick_format, print_json
+
+    if pick_format(fmt) == "json":
+        print_json(info)
+    else:
+        verb = "created" if result.created else "already exists"
+        _err(f"collection {coll.name!r} {verb}: model {coll.model} ({coll.dimension} dims, {coll.storage}), "
+             f"chunks of {coll.chunk_tokens} tokens with {coll.chunk_overlap} overlap")
+
+
+@app.command()
+def ingest(
+    paths: List[str] = typer.Argument(..., help="Files, folders (recursive) or - for stdin."),
+    include: Optional[List[str]] = typer.Option(None, "--include", "-i", help="Glob of files to take (repeatable), e.g. '*.md'."),
+    exclude: Optional[List[str]] = typer.Option(None, "--exclude", "-x", help="Glob of files to leave out (repeatable)."),
+    prune: bool = typer.Option(False, "--prune", help="Delete documents whose files under the given paths are gone."),
+    wait: bool = typer.Option(False, "--wait", help="Wait for another ingest of the collection instead of exiting 75."),
+    max_size: float = typer.Option(50.0, "--max-size", help="Skip files larger than this many MB."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write the JSON report (counts, skipped inputs) to this file."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="json prints the report on stdout.", show_default=False),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    model: Optional[str] = ModelOpt,
+    dsn: Optional[str] = DsnOpt,
+    collection: Optional[str] = CollectionOpt,
+    debug: bool = DebugOpt,
+) -> None:
+    """Ingest files into a collection; unchanged documents are skipped without embedding.
+
+    Example: pgvsearch ingest ./docs --include '*.md' --prune
+    """
+    from .ingest import ingest_paths
+    from .render import ingest_summary, print_json
+
+    settings = _settings(dsn, collection)
+    with _connection(settings) as conn:
+        coll = _collection(conn, settings, model)
+        embedder = _load_embedder(coll.model, settings, quiet)
+        progress = _progress_bar(quiet)
+        try:
+            with _terminate_as_interrupt():
+                result = ingest_paths(
+                    conn, coll, embedder, paths, include=include or (), exclude=exclude or (), prune=prune, wait=wait,
+                    max_bytes=int(max_size * 1024 * 1024), on_progress=progress.update if progress else None,
+                )
+        finally:
+            if progress:
+                progress.close()
+    data = result.to_dict()
+    if report:
+        import json
+
+        report.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    if fmt == "json":
+        print_json(data)
+    if not quiet or result.interrupted:
+        _err(ingest_summary(result))
+    if result.interrupted:
+        raise typer.Exit(int(ExitCode.INTERRUPTED))
+    if result.partial:
+        raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+def _progress_bar(quiet: bool) -> Any:
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(unit="file", file=sys.stderr, dynamic_ncols=True, leave=False)
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM behaves like Ctrl-C: finish or roll back the current batch, then exit 130."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_search(
+    mode: str, query: str | None, queries: str | None, options: "SearchOptions", fmt: str | None,
+    show_sql: bool, model: str | None, dsn: str | None, collection: str | None,
+) -> None:
+    from .render import pick_format, print_hits
+    from .search import Query, Searcher, read_queries
+
+    if (query is None) == (queries is None):
+        raise UsageError("give a QUERY or --queries FILE (not both)")
+    settings = _settings(dsn, collection)
+    with _connection(settings) as conn:
+        coll = _collection(conn, settings, model)
+        searcher = Searcher(conn, coll, lambda: _load_embedder(coll.model, settings))
+        if show_sql:
+            _err(searcher.show_sql(mode, options.validate()))
+            return
+        if queries is not None:
+            hits = searcher.search_many(read_queries(queries), mode, options)
+        else:
+            if not query or not query.strip():
+                raise UsageError("the query is empty")
+            hits = searcher.run(query, mode, options)
+    print_hits(hits, pick_format(fmt), mode=mode)
+
+
+def _options(k: int, candidates: int, prefix: str | None, meta: list[str] | None, **extra: Any) -> "SearchOptions":
+    from .search import SearchOptions
+
+    return SearchOptions(k=k, candidates=candidates, prefix=prefix, metadata=_parse_meta(meta), **extra)
+
+
+@app.command()
+def search(
+    query: Optional[str] = typer.Argument(None, help="What to look for."),
+    k: int = KOpt,
+    candidates: int = CandidatesOpt,
+    prefix: Optional[str] = PrefixOpt,
+    meta: Optional[List[str]] = MetaOpt,
+    queries: Optional[str] = QueriesOpt,
+    fmt: Optional[str] = FormatOpt,
+    show_sql: bool = ShowSqlOpt,
+    model: Optional[str] = ModelOpt,
+    dsn: Optional[str] = DsnOpt,
+    collection: Optional[str] = CollectionOpt,
+    debug: bool = DebugOpt,
+) -> None:
+    """Semantic search: nearest chunks by cosine distance (HNSW index).
+
+    Example: pgvsearch search "how do I get my money back" -k 5
+    """
+    _run_search("semantic", query, queries, _options(k, candidates, prefix, meta), fmt, show_sql, model, dsn, collection)
+
+
+@app.command()
+def keyword(
+    query: Optional[str] = typer.Argument(None, help="What to look for."),
+    k: int = KOpt,
+    candidates: int = CandidatesOpt,
+    prefix: Optional[str] = PrefixOpt,
+    meta: Optional[List[str]] = MetaOpt,
+    queries: Optional[str] = QueriesOpt,
+    fmt: Optional[str] = FormatOpt,
+    show_sql: bool = ShowSqlOpt,
+    k1: float = typer.Option(1.2, "--bm25-k1", help="BM25 term-frequency saturation."),
+    b: float = typer.Option(0.75, "--bm25-b", help="BM25 length normalisation."),
+    dsn: Optional[str] = DsnOpt,
+    collection: Optional[str] = CollectionOpt,
+    debug: bool = DebugOpt,
+) -> None:
+    """Keyword search: BM25 over the documents' words (no model needed).
+
+    Example: pgvsearch keyword "invoice VAT number"
+    """
+    _run_search("keyword", query, queries, _options(k, candidates, prefix, meta, bm25_k1=k1, bm25_b=b), fmt, show_sql, None, dsn, collection)
+
+
+@app.command()
+def hybrid(
+    query: Optional[str] = typer.Argument(None, help="What to look for."),
+    k: int = KOpt,
+    candidates: int = CandidatesOpt,
+    rrf_k: float = typer.Option(60.0, "--rrf-k", help="RRF constant: score = sum of weight / (rrf_k + rank)."),
+    semantic_weight: float = typer.Option(1.0, "--semantic-weight", help="Weight of the semantic ranking in the fusion."),
+    keyword_weight: float = typer.Option(1.0, "--keyword-weight", help="Weight of the keyword ranking in the fusion."),
+    prefix: Optional[str] = PrefixOpt,
+    meta: Optional[List[str]] = MetaOpt,
+    queries: Optional[str] = QueriesOpt,
+    fmt: Optional[str] = FormatOpt,
+    show_sql: bool = ShowSqlOpt,
+    model: Optional[str] = ModelOpt,
+    dsn: Optional[str] = DsnOpt,
+    collection: Optional[str] = CollectionOpt,
+    debug: bool = DebugOpt,
+) -> None:
+    """Hybrid search: Reciprocal Rank Fusion of semantic and BM25 keyword rankings.
+
+    Example: pgvsearch hybrid "billing issue" --rrf-k 60 -k 5
+    """
+    options = _options(k, candidates, prefix, meta, rrf_k=rrf_k, semantic_weight=semantic_weight, keyword_weight=keyword_weight)
+    _run_search("hybrid", query, queries, options, fmt, show_sql, model, dsn, collection)
+
+
+@app.command()
+def status(
+    fmt: Optional[str] = FormatOpt,
+    dsn: Optional[str] = DsnOpt,
+    collection: Optional[str] = CollectionOpt,
+    debug: bool = DebugOpt,
+) -> None:
+    """Show a collection: model, dimension, documents, chunks, index sizes, where data lives.
+
+    Example: pgvsearch status --format json
+    """
+    from .db import describe_target, list_collections
+    from .render import human_bytes, pick_format, print_json, print_mapping_table
+    from .schema import collection_status
+
+    settings = _settings(dsn, collection)
+    with _connection(settings) as conn:
+        coll = _collection(conn, settings, None)
+        stats = collection_status(conn, coll)
+        others = [c.name for c in list_collections(conn)]
+    data = {
+        "collection": coll.name, "model": coll.model, "dimension": coll.dimension, "storage": coll.storage,
+        "text_config": coll.text_config, "chunk_tokens": coll.chunk_tokens, "chunk_overlap": coll.chunk_overlap,
+        "documents": stats["documents"], "chunks": stats["chunks"], "postings": stats["postings"],
+        "hnsw_index_bytes": stats["hnsw_index_bytes"], "gin_index_bytes": stats["gin_index_bytes"],
+        "postings_bytes": stats["postings_bytes"], "chunks_bytes": stats["chunks_bytes"],
+        "last_update": stats["last_update"], "database": describe_target(settings), "connection": settings.dsn_source,
+        "data_dir": str(settings.pgdata) if settings.embedded else None, "model_cache": str(settings.model_cache),
+        "collections": others,
+    }
+    if pick_format(fmt) == "json":
+        print_json(data)
+        return
+    rows = [(k, human_bytes(v) if k.endswith("_bytes") else v) for k, v in data.items() if v is not None]
+    print_mapping_table(f"pgvsearch collection {coll.name}", [(k, ", ".join(v) if isinstance(v, list) else v) for k, v in rows])
+
+
+@app.command()
+def drop(
+    name: str = typer.Argument(..., help="Collection to delete with all its documents."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    dsn: Optional[str] = DsnOpt,
+    debug: bool = DebugOpt,
+) -> None:
+    """Delete a collection and everything in it.
+
+    Example: pgvsearch drop scratch --yes
+    """
+    from .config import validate_collection
+    from .schema import drop_collection
+
+    validate_collection(name)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("refusing to drop without --yes when not on a terminal")
+        typer.confirm(f"Delete collection {name!r} and all its documents?", abort=True)
+    settings = _settings(dsn, name)
+    with _connection(settings) as conn:
+        if not drop_collection(conn, name):
+            raise ConfigError(f"collection {name!r} does not exist")
+    _err(f"dropped collection {name!r}")
+
+
+@server_app.command("start")
+def server_start(debug: bool = DebugOpt) -> None:
+    """Start the embedded server (it also starts by itself on first use)."""
+    from .server import ensure_server
+
+    settings = _settings(None, None)
+    srv = ensure_server(settings.pgdata)
+    _err(f"embedded PostgreSQL running (pid {srv.pid}), data in {settings.pgdata}")
+
+
+@server_app.command("stop")
+def server_stop(debug: bool = DebugOpt) -> None:
+    """Stop the embedded server; the next command starts it again."""
+    from .server import stop_server
+
+    settings = _settings(None, None)
+    stopped = stop_server(settings.pgdata)
+    _err("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
+
+
+@server_app.command("status")
+def server_status(fmt: Optional[str] = FormatOpt, debug: bool = DebugOpt) -> None:
+    """Say whether the embedded server runs and where its data lives."""
+    from .render import pick_format, print_json
+    from .server import running_server
+
+    settings = _settings(None, None)
+    srv = running_server(settings.pgdata)
+    data = {"running": srv is not None, "pid": srv.pid if srv else None, "data_dir": str(settings.pgdata),
+            "socket_dir": srv.socket_dir if srv else None}
+    if pick_format(fmt) == "json":
+        print_json(data)
+    else:
+        _err(f"{'running (pid %d)' % srv.pid if srv else 'not running'}; data in {settings.pgdata}")
+
+
+# --- the error boundary ---------------------------------------------------------------
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args or os.environ.get("PGVSEARCH_DEBUG") == "1"
+    import click
+
+    try:
+        code = app(args=args, prog_name="pgvsearch", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        _err("pgvsearch: aborted")
+        code = int(ExitCode.INTERRUPTED)
+    except click.ClickException as exc:
+        _err(f"pgvsearch: error: {exc.format_message()}")
+        code = int(ExitCode.USAGE)
+    except KeyboardInterrupt:
+        _err("pgvsearch: interrupted")
+        code = int(ExitCode.INTERRUPTED)
+    except PgvsearchError as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        _err(f"pgvsearch: error: {exc}")
+        code = int(exc.exit_code)
+    except BrokenPipeError:
+        code = int(ExitCode.OK)
+    except Exception as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        code = _unexpected(exc)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _unexpected(exc: Exception) -> int:
+    if type(exc).__module__.startswith("psycopg"):
+        import psycopg
+
+        if isinstance(exc, psycopg.OperationalError):
+            _err(f"pgvsearch: error: lost the database connection: {' '.join(str(exc).split())}")
+            return int(ExitCode.DATABASE)
+    _err(f"pgvsearch: unexpected error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+    return int(ExitCode.UNEXPECTED)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,461 @@
+"""files -> text -> chunks -> embeddings -> binary COPY -> committed, incrementally.
+
+Three stages overlap: a reader thread parses and chunks, the calling thread embeds, and a
+writer thread loads each batch of whole documents in one transaction (so a document and
+all of its chunks appear atomically). Unchanged documents (same content hash, model and
+chunking settings) are skipped before anything is embedded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import queue
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, Sequence
+
+from .chunking import Chunk, Chunker
+from .db import Collection, acquire_ingest_lock, release_ingest_lock, sql_statement
+from .errors import ConfigError, EmbeddingError
+from .parsers import DEFAULT_MAX_BYTES, Skipped, SourceDocument, discover, parse_file, parse_stream
+
+if TYPE_CHECKING:
+    import numpy as np
+    import psycopg
+
+    from .embedding import Embedder
+
+VOLATILE_METADATA = frozenset({"mtime", "size", "line"})
+SEGMENT_CHARS = 100_000
+MARKDOWN_FORMATS = frozenset({"md", "html", "txt", "rst", "jsonl", "pdf"})
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did; ``to_dict()`` is the machine-readable form (``--report``)."""
+
+    collection: str
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    chunks: int = 0
+    embedded_chunks: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+    db_seconds: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def chunks_per_second(self) -> float:
+        return self.embedded_chunks / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.skipped)
+
+    def skip(self, path: str, reason: str) -> None:
+        self.skipped.append({"path": path, "reason": reason})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "collection": self.collection,
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "deleted": self.deleted,
+            "skipped": len(self.skipped),
+            "chunks": self.chunks,
+            "embedded_chunks": self.embedded_chunks,
+            "seconds": round(self.seconds, 3),
+            "embed_seconds": round(self.embed_seconds, 3),
+            "db_seconds": round(self.db_seconds, 3),
+            "chunks_per_second": round(self.chunks_per_second, 2),
+            "interrupted": self.interrupted,
+            "skipped_inputs": self.skipped,
+            "warnings": self.warnings,
+        }
+
+
+@dataclass
+class PreparedDocument:
+    doc: SourceDocument
+    chunks: list[Chunk]
+    content_hash: str
+    replaces: bool
+
+
+@dataclass
+class EmbeddedBatch:
+    documents: list[PreparedDocument]
+    vectors: list["np.ndarray"]  # one (n_chunks, dim) array per document
+
+
+def content_hash(doc: SourceDocument, coll: Collection) -> str:
+    stable_meta = {k: v for k, v in doc.metadata.items() if k not in VOLATILE_METADATA}
+    h = hashlib.sha256()
+    for part in (coll.chunking_fingerprint(), doc.title, doc.text, json.dumps(stable_meta, sort_keys=True, default=str)):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def _clean(text: str) -> str:
+    """Text PostgreSQL accepts: no NUL, no lone surrogates."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def _segments(text: str) -> list[str]:
+    """Split long text at whitespace into pieces small enough for one tsvector each."""
+    if len(text) <= SEGMENT_CHARS:
+        return [text]
+    pieces, start = [], 0
+    while start < len(text):
+        end = min(len(text), start + SEGMENT_CHARS)
+        if end < len(text):
+            cut = text.rfind(" ", start + SEGMENT_CHARS // 2, end)
+            end = cut if cut > start else end
+        pieces.append(text[start:end])
+        start = end
+    return pieces
+
+
+class _Stop(Exception):
+    pass
+
+
+class Ingestor:
+    """One ingest run into one collection. Use :func:`ingest_paths` unless you need the parts."""
+
+    def __init__(
+        self,
+        conn: "psycopg.Connection[Any]",
+        coll: Collection,
+        embedder: "Embedder",
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        batch_chunks: int = 64,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> None:
+        if embedder.dimension != coll.dimension:
+            raise ConfigError(
+                f"model {embedder.model_name} makes {embedder.dimension}-dimensional vectors but collection "
+                f"{coll.name!r} stores {coll.dimension}; use the collection's model ({coll.model}) or init a new collection"
+            )
+        self.conn = conn
+        self.coll = coll
+        self.embedder = embedder
+        self.max_bytes = max_bytes
+        self.batch_chunks = batch_chunks
+        self.on_progress = on_progress
+        self.report = IngestReport(collection=coll.name)
+        self.chunker = Chunker(
+            embedder.tokenizer(),
+            max_tokens=min(coll.chunk_tokens, embedder.max_seq_length),
+            overlap=coll.chunk_overlap,
+        )
+        self.stop = threading.Event()
+        self._seen: dict[str, str] = {}
+        self._existing: dict[str, str] = {}
+        self._keep_sources: set[str] = set()
+        self._lock = threading.Lock()
+
+    # -- stage 1: read, parse, hash, chunk ---------------------------------------------
+    def _inputs(self, paths: Sequence[str], include: Sequence[str], exclude: Sequence[str], stdin: BinaryIO | None) -> Iterator[SourceDocument | Skipped]:
+        for p in paths:
+            if p == "-":
+                yield from parse_stream(stdin if stdin is not None else sys.stdin.buffer)
+                if self.on_progress:
+                    self.on_progress(1)
+                continue
+            for item in discover([str(Path(p).absolute())], include=include, exclude=exclude):
+                if self.stop.is_set():
+                    return
+                if isinstance(item, Skipped):
+                    yield item
+                    continue
+                file_path, root = item
+                yield from parse_file(file_path, root, max_bytes=self.max_bytes)
+                if self.on_progress:
+                    self.on_progress(1)
+
+    def _prepare(self, items: Iterable[SourceDocument | Skipped], out: "queue.Queue[PreparedDocument | None | BaseException]") -> None:
+        try:
+            for item in items:
+                if self.stop.is_set():
+                    break
+                if isinstance(item, Skipped):
+                    with self._lock:
+                        self.report.skip(item.path, item.reason)
+                        # A file we could not read this time is not a deleted file: keep its documents.
+                        self._keep_sources.add(item.path)
+                    continue
+                doc = item
+                for w in doc.warnings:
+                    with self._lock:
+                        self.report.warnings.append({"path": doc.source, "warning": w})
+                with self._lock:
+                    if doc.doc_id in self._seen:
+                        self.report.skip(doc.source, f"duplicate doc_id {doc.doc_id!r} (also from {self._seen[doc.doc_id]})")
+                        continue
+                    self._seen[doc.doc_id] = doc.source
+                doc = SourceDocument(
+                    doc_id=_clean(doc.doc_id), source=_clean(doc.source), title=_clean(doc.title),
+                    text=_clean(doc.text), format=doc.format, metadata=doc.metadata, warnings=doc.warnings,
+                )
+                digest = content_hash(doc, self.coll)
+                previous = self._existing.get(doc.doc_id)
+                if previous == digest:
+                    with self._lock:
+                        self.report.unchanged += 1
+                    continue
+                chunks = self.chunker.split(doc.text, title=doc.title, markdown=doc.format in MARKDOWN_FORMATS)
+                if not chunks:
+                    with self._lock:
+                        self.report.skip(doc.source, "no text to index")
+                    continue
+                out.put(PreparedDocument(doc, chunks, digest, replaces=previous is not None))
+        except BaseException as exc:  # surfaced by the embedding stage
+            out.put(exc)
+        finally:
+            out.put(None)
+
+    # -- stage 2: embed ----------------------------------------------------------------
+    def _embed(self, docs: list[PreparedDocument]) -> EmbeddedBatch:
+        texts = [c.embed_text for d in docs for c in d.chunks]
+        started = time.perf_counter()
+        try:
+            matrix = self._checked(self.embedder.embed(texts))
+            vectors, offset = [], 0
+            for d in docs:
+                vectors.append(matrix[offset : offset + len(d.chunks)])
+                offset += len(d.chunks)
+            kept = docs
+        except EmbeddingError:
+            # Find the document(s) responsible; the others still go in.
+            kept, vectors = [], []
+            for d in docs:
+                try:
+                    vectors.append(self._checked(self.embedder.embed([c.embed_text for c in d.chunks])))
+                    kept.append(d)
+                except EmbeddingError as exc:
+                    with self._lock:
+                        self.report.skip(d.doc.source, f"refused: {exc}")
+        self.report.embed_seconds += time.perf_counter() - started
+        self.report.embedded_chunks += sum(len(d.chunks) for d in kept)
+        return EmbeddedBatch(kept, vectors)
+
+    def _checked(self, matrix: "np.ndarray") -> "np.ndarray":
+        import numpy as np
+
+        if matrix.ndim != 2 or matrix.shape[1] != self.coll.dimension:
+            raise EmbeddingError(f"model returned vectors of shape {matrix.shape}, expected (n, {self.coll.dimension})")
+        if not np.isfinite(matrix).all():
+            raise EmbeddingError("model returned a NaN or infinite vector")
+        return matrix
+
+    # -- stage 3: write ----------------------------------------------------------------
+    def _write(self, batch: EmbeddedBatch) -> None:
+        if not batch.documents:
+            return
+        started = time.perf_counter()
+        conn, schema = self.conn, self.coll.schema
+        from psycopg.types.json import Jsonb
+
+        docs = batch.documents
+        with conn.transaction():
+            conn.execute(sql_statement("delete_documents", schema=schema), {"doc_ids": [d.doc.doc_id for d in docs]})
+            rows = conn.execute(
+                sql_statement("insert_documents", schema=schema),
+                {
+                    "doc_ids": [d.doc.doc_id for d in docs],
+                    "sources": [d.doc.source for d in docs],
+                    "titles": [d.doc.title for d in docs],
+                    "metadata": [Jsonb(d.doc.metadata) for d in docs],
+                    "hashes": [d.content_hash for d in docs],
+                    "chunk_counts": [len(d.chunks) for d in docs],
+                },
+            ).fetchall()
+            ids = {doc_id: pk for pk, doc_id in rows}
+            seg_ids: list[int] = []
+            segments: list[str] = []
+            for d in docs:
+                for seg in _segments(f"{d.doc.title}\n{d.doc.text}"):
+                    seg_ids.append(ids[d.doc.doc_id])
+                    segments.append(seg)
+            conn.execute(
+                sql_statement("insert_postings", schema=schema),
+                {"document_ids": seg_ids, "segments": segments, "text_config": self.coll.text_config},
+            )
+            conn.execute(sql_statement("update_document_lengths", schema=schema), {"document_ids": list(ids.values())})
+            with conn.cursor().copy(sql_statement("copy_chunks", schema=schema)) as copy:
+                copy.set_types(["int8", "int4", "text", "text", self.coll.storage])
+                for d, vecs in zip(docs, batch.vectors):
+                    pk = ids[d.doc.doc_id]
+                    for chunk, vec in zip(d.chunks, vecs):
+                        copy.write_row((pk, chunk.position, chunk.context, chunk.content, vec))
+        with self._lock:
+            for d in docs:
+                if d.replaces:
+                    self.report.updated += 1
+                else:
+                    self.report.added += 1
+                self.report.chunks += len(d.chunks)
+            self.report.db_seconds += time.perf_counter() - started
+
+    def _writer(self, inbox: "queue.Queue[EmbeddedBatch | None]", failure: list[BaseException]) -> None:
+        while True:
+            batch = inbox.get()
+            if batch is None:
+                return
+            if failure:
+                continue  # drain after an error
+            try:
+                self._write(batch)
+            except BaseException as exc:
+                failure.append(exc)
+
+    # -- the run -----------------------------------------------------------------------
+    def run(
+        self,
+        paths: Sequence[str],
+        *,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        prune: bool = False,
+        wait: bool = False,
+        stdin: BinaryIO | None = None,
+    ) -> IngestReport:
+        started = time.perf_counter()
+        from pgvector.psycopg import register_vector
+
+        acquire_ingest_lock(self.conn, self.coll.name, wait=wait)
+        try:
+            register_vector(self.conn)
+            self._existing = dict(self.conn.execute(sql_statement("document_hashes", schema=self.coll.schema)).fetchall())
+            self.conn.commit()
+            self._pipeline(paths, include, exclude, stdin)
+            if prune and not self.report.interrupted and not self.stop.is_set():
+                self._prune(paths)
+        finally:
+            self.report.seconds = time.perf_counter() - started
+            try:
+                if not self.conn.closed and not self.conn.broken:
+                    self.conn.rollback()
+                    release_ingest_lock(self.conn, self.coll.name)
+                    self.conn.commit()
+            except Exception:
+                pass  # the lock goes with the session anyway
+        return self.report
+
+    def _pipeline(self, paths: Sequence[str], include: Sequence[str], exclude: Sequence[str], stdin: BinaryIO | None) -> None:
+        prepared: "queue.Queue[PreparedDocument | None | BaseException]" = queue.Queue(maxsize=256)
+        outbox: "queue.Queue[EmbeddedBatch | None]" = queue.Queue(maxsize=2)
+        failure: list[BaseException] = []
+        reader = threading.Thread(
+            target=self._prepare, args=(self._inputs(paths, include, exclude, stdin), prepared), name="pgvsearch-read", daemon=True
+        )
+        writer = threading.Thread(target=self._writer, args=(outbox, failure), name="pgvsearch-write", daemon=True)
+        reader.start()
+        writer.start()
+        pending: list[PreparedDocument] = []
+        pending_chunks = 0
+        try:
+            done = False
+            while not done:
+                if failure:
+                    raise failure[0]
+                try:
+                    item = prepared.get(timeout=0.05 if pending else 0.5)
+                except queue.Empty:
+                    item = "flush"  # type: ignore[assignment]
+                if item is None:
+                    done = True
+                elif isinstance(item, BaseException):
+                    raise item
+                elif isinstance(item, PreparedDocument):
+                    pending.append(item)
+                    pending_chunks += len(item.chunks)
+                if pending and (done or pending_chunks >= self.batch_chunks or item == "flush"):
+                    if self.stop.is_set():
+                        break
+                    outbox.put(self._embed(pending))
+                    pending, pending_chunks = [], 0
+        except KeyboardInterrupt:
+            self.report.interrupted = True
+            self.stop.set()
+        finally:
+            self.stop.set() if self.report.interrupted else None
+            outbox.put(None)
+            while True:
+                try:
+                    writer.join(timeout=0.2)
+                    break
+                except KeyboardInterrupt:
+                    self.report.interrupted = True  # second Ctrl-C: still let the current transaction end
+            if writer.is_alive():
+                writer.join()
+            # Unblock and finish the reader.
+            self.stop.set()
+            while reader.is_alive():
+                try:
+                    prepared.get_nowait()
+                except queue.Empty:
+                    reader.join(timeout=0.05)
+        if failure:
+            raise failure[0]
+
+    def _prune(self, paths: Sequence[str]) -> None:
+        exact: list[str] = []
+        prefixes: list[str] = []
+        for p in paths:
+            if p == "-":
+                continue
+            path = Path(p).absolute()
+            if path.is_dir():
+                prefixes.append(str(path).rstrip("/") + "/")
+            else:
+                exact.append(str(path))
+                prefixes.append(f"{path}#")
+        if not exact and not prefixes:
+            return
+        started = time.perf_counter()
+        with self.conn.transaction():
+            rows = self.conn.execute(
+                sql_statement("prune_documents", schema=self.coll.schema),
+                {"exact": exact, "prefixes": prefixes, "seen": list(self._seen), "keep": sorted(self._keep_sources)},
+            ).fetchall()
+        self.report.deleted += len(rows)
+        self.report.db_seconds += time.perf_counter() - started
+
+
+def ingest_paths(
+    conn: "psycopg.Connection[Any]",
+    coll: Collection,
+    embedder: "Embedder",
+    paths: Sequence[str],
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    prune: bool = False,
+    wait: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    batch_chunks: int = 64,
+    stdin: BinaryIO | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> IngestReport:
+    """Ingest files, folders and ``-`` (stdin) into ``coll``; see :class:`IngestReport`."""
+    ingestor = Ingestor(conn, coll, embedder, max_bytes=max_bytes, batch_chunks=batch_chunks, on_progress=on_progress)
+    return ingestor.run(paths, include=include, exclude=exclude, prune=prune, wait=wait, stdin=stdin)

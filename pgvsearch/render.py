@@ -1,0 +1,126 @@
+"""Hits and reports -> rich tables (people) or JSON lines / CSV (scripts), on stdout."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from typing import IO, TYPE_CHECKING, Any, Iterable, Sequence
+
+if TYPE_CHECKING:
+    from .ingest import IngestReport
+    from .search import Hit
+
+FORMATS = ("table", "json", "csv")
+CSV_FIELDS = ("query_id", "rank", "doc_id", "title", "chunk", "score", "semantic_rank", "keyword_rank", "similarity", "bm25", "source", "text")
+
+
+def pick_format(requested: str | None, stream: IO[str] | None = None) -> str:
+    """Tables on a terminal, JSON lines when piped (unless asked otherwise)."""
+    if requested:
+        return requested
+    stream = stream or sys.stdout
+    return "table" if stream.isatty() else "json"
+
+
+def snippet(text: str, width: int = 220) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
+
+
+def _fmt_rank(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def print_hits(hits: Sequence["Hit"], fmt: str, *, mode: str, out: IO[str] | None = None) -> None:
+    out = out or sys.stdout
+    if fmt == "json":
+        for hit in hits:
+            out.write(json.dumps(hit.to_dict(), ensure_ascii=False, default=str) + "\n")
+    elif fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for hit in hits:
+            writer.writerow(hit.to_dict())
+    else:
+        _hits_table(hits, mode, out)
+    out.flush()
+
+
+def _hits_table(hits: Sequence["Hit"], mode: str, out: IO[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=out, soft_wrap=False)
+    if not hits:
+        console.print("[dim]no results[/dim]")
+        return
+    batched = any(h.query_id is not None for h in hits)
+    score_label = {"hybrid": "RRF score", "semantic": "cosine sim", "keyword": "BM25"}.get(mode, "score")
+    table = Table(show_lines=True, title=f"{mode} search", title_justify="left")
+    if batched:
+        table.add_column("query", style="magenta", no_wrap=True)
+    table.add_column("#", justify="right", style="bold")
+    table.add_column("document", style="cyan", overflow="fold", max_width=38)
+    table.add_column("snippet", overflow="fold", ratio=1)
+    table.add_column(score_label, justify="right")
+    if mode == "hybrid":
+        table.add_column("sem #", justify="right")
+        table.add_column("kw #", justify="right")
+    for hit in hits:
+        doc = f"{hit.doc_id}\n[dim]{hit.title}[/dim]" if hit.title and hit.title != hit.doc_id else hit.doc_id
+        row = [str(hit.rank), doc, snippet(hit.text), f"{hit.score:.4f}"]
+        if mode == "hybrid":
+            row += [_fmt_rank(hit.semantic_rank), _fmt_rank(hit.keyword_rank)]
+        if batched:
+            row.insert(0, hit.query_id or "")
+        table.add_row(*row)
+    console.print(table)
+
+
+def print_json(data: Any, out: IO[str] | None = None) -> None:
+    out = out or sys.stdout
+    out.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+    out.flush()
+
+
+def print_mapping_table(title: str, rows: Iterable[tuple[str, Any]], out: IO[str] | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_header=False)
+    table.add_column("key", style="bold")
+    table.add_column("value", overflow="fold")
+    for key, value in rows:
+        table.add_row(key, str(value))
+    Console(file=out or sys.stdout).print(table)
+
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def ingest_summary(report: "IngestReport") -> str:
+    """The one-paragraph summary printed on stderr after an ingest."""
+    lines = [
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.deleted} deleted, {len(report.skipped)} skipped; "
+        f"{report.chunks} chunks in {report.seconds:.1f}s "
+        f"({report.chunks_per_second:.1f} chunks/s; embedding {report.embed_seconds:.1f}s, database {report.db_seconds:.1f}s)"
+    ]
+    if report.embedded_chunks == 0 and report.unchanged and not report.added and not report.updated:
+        lines.append("nothing changed: no document was embedded")
+    for item in report.skipped:
+        lines.append(f"skipped {item['path']}: {item['reason']}")
+    for item in report.warnings:
+        lines.append(f"warning {item['path']}: {item['warning']}")
+    if report.interrupted:
+        lines.append("interrupted: committed documents are complete; run the same command again to finish")
+    return "\n".join(lines)

@@ -1,0 +1,186 @@
+"""Creating, describing and dropping collections (the ``sql/create_*.sql`` files)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .db import (
+    HALFVEC_PGVECTOR,
+    MAX_HALFVEC_INDEX_DIMS,
+    MAX_VECTOR_INDEX_DIMS,
+    MIN_PGVECTOR,
+    Collection,
+    get_collection,
+    pgvector_version,
+    schema_for,
+    sql_statement,
+)
+from .errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    import psycopg
+
+INIT_LOCK_KEY = 0x5047_5653_494E_4954  # "PGVSINIT": serializes concurrent `init` runs
+DEFAULT_TEXT_CONFIG = "english"
+DEFAULT_OVERLAP = 32
+
+
+@dataclass(frozen=True)
+class InitResult:
+    collection: Collection
+    created: bool
+
+
+def ensure_pgvector(conn: "psycopg.Connection[Any]") -> tuple[int, ...]:
+    """Create the vector extension if missing; fail clearly when it is unavailable or too old."""
+    import psycopg
+
+    version = pgvector_version(conn)
+    if version is None:
+        try:
+            with conn.transaction():
+                conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        except psycopg.Error as exc:
+            db = conn.info.dbname
+            raise ConfigError(
+                f"pgvector is not available in database {db!r} ({exc.diag.message_primary or exc}); "
+                "install pgvector >= 0.5 on the server, or ask an administrator to run CREATE EXTENSION vector"
+            ) from None
+        version = pgvector_version(conn)
+    assert version is not None
+    if version < MIN_PGVECTOR:
+        raise ConfigError(
+            f"pgvector {'.'.join(map(str, version))} is too old; pgvsearch needs >= 0.5 (HNSW). Run ALTER EXTENSION vector UPDATE"
+        )
+    return version
+
+
+def init_collection(
+    conn: "psycopg.Connection[Any]",
+    name: str,
+    *,
+    model: str,
+    dimension: int,
+    max_seq_length: int,
+    storage: str = "auto",
+    text_config: str = DEFAULT_TEXT_CONFIG,
+    chunk_tokens: int | None = None,
+    chunk_overlap: int = DEFAULT_OVERLAP,
+) -> InitResult:
+    """Create the collection's schema if needed and record its model. Idempotent.
+
+    Raises ConfigError when the collection exists with another model or dimension.
+    """
+    tokens = chunk_tokens or max_seq_length
+    if tokens > max_seq_length:
+        raise UsageError(f"--chunk-tokens {tokens} exceeds the model's maximum sequence length {max_seq_length}")
+    if not 0 <= chunk_overlap < tokens // 2:
+        raise UsageError(f"--chunk-overlap must be between 0 and {tokens // 2 - 1} tokens")
+
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (INIT_LOCK_KEY,))
+        version = ensure_pgvector(conn)
+        conn.execute(sql_statement("create_registry"))
+        existing = get_collection(conn, name)
+        if existing is not None:
+            if existing.model != model or existing.dimension != dimension:
+                raise ConfigError(
+                    f"collection {name!r} exists with model {existing.model} ({existing.dimension} dims), "
+                    f"not {model} ({dimension} dims); use another --collection or `pgvsearch drop {name}` first"
+                )
+            # Re-running the DDL repairs a schema whose objects were dropped; all statements are IF NOT EXISTS.
+            _create_schema(conn, existing)
+            return InitResult(existing, created=False)
+
+        chosen = _choose_storage(storage, dimension, version)
+        row = conn.execute(
+            "SELECT cfgname FROM pg_ts_config WHERE cfgname = %s", (text_config,)
+        ).fetchone()
+        if row is None:
+            raise UsageError(f"unknown text search configuration {text_config!r} (see \\dF in psql)")
+        coll = Collection(
+            name=name,
+            schema=schema_for(name),
+            model=model,
+            dimension=dimension,
+            storage=chosen,
+            text_config=text_config,
+            chunk_tokens=tokens,
+            chunk_overlap=chunk_overlap,
+            max_seq_length=max_seq_length,
+        )
+        _create_schema(conn, coll)
+        conn.execute(
+            sql_statement("register_collection"),
+            {
+                "name": coll.name,
+                "schema_name": coll.schema,
+                "model": coll.model,
+                "dimension": coll.dimension,
+                "storage": coll.storage,
+                "text_config": coll.text_config,
+                "chunk_tokens": coll.chunk_tokens,
+                "chunk_overlap": coll.chunk_overlap,
+                "max_seq_length": coll.max_seq_length,
+            },
+        )
+        stored = get_collection(conn, name)
+        assert stored is not None
+        return InitResult(stored, created=True)
+
+
+def _choose_storage(storage: str, dimension: int, version: tuple[int, ...]) -> str:
+    if storage == "auto":
+        storage = "vector" if dimension <= MAX_VECTOR_INDEX_DIMS else "halfvec"
+    if storage not in ("vector", "halfvec"):
+        raise UsageError(f"--storage must be vector, halfvec or auto, not {storage!r}")
+    if storage == "halfvec" and version < HALFVEC_PGVECTOR:
+        raise ConfigError("halfvec storage needs pgvector >= 0.7; run ALTER EXTENSION vector UPDATE")
+    limit = MAX_VECTOR_INDEX_DIMS if storage == "vector" else MAX_HALFVEC_INDEX_DIMS
+    if dimension > limit:
+        raise ConfigError(f"{storage} HNSW indexes support at most {limit} dimensions; this model has {dimension}")
+    return storage
+
+
+def _create_schema(conn: "psycopg.Connection[Any]", coll: Collection) -> None:
+    from psycopg import sql as psql
+
+    conn.execute(
+        sql_statement(
+            "create_collection",
+            schema=coll.schema,
+            vector_type=psql.SQL("{}({})").format(psql.SQL(coll.storage), psql.Literal(coll.dimension)),
+            ops=psql.SQL("halfvec_cosine_ops" if coll.storage == "halfvec" else "vector_cosine_ops"),
+            text_config=psql.Literal(coll.text_config),
+        )
+    )
+
+
+def drop_collection(conn: "psycopg.Connection[Any]", name: str) -> bool:
+    coll = get_collection(conn, name)
+    if coll is None:
+        return False
+    with conn.transaction():
+        conn.execute(sql_statement("drop_collection", schema=coll.schema))
+        conn.execute(sql_statement("unregister_collection"), {"name": name})
+    return True
+
+
+def collection_status(conn: "psycopg.Connection[Any]", coll: Collection) -> dict[str, Any]:
+    def qualified(rel: str) -> str:
+        return f'"{coll.schema}".{rel}'
+
+    cur = conn.execute(
+        sql_statement("collection_status", schema=coll.schema),
+        {
+            "documents": qualified("documents"),
+            "chunks": qualified("chunks"),
+            "postings": qualified("postings"),
+            "hnsw_index": qualified("chunks_embedding_idx"),
+            "gin_index": qualified("chunks_tsv_idx"),
+        },
+    )
+    row = cur.fetchone()
+    assert row is not None and cur.description is not None
+    return dict(zip((d.name for d in cur.description), row))

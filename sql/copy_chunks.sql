@@ -1,0 +1,2 @@
+COPY {schema}.chunks (document_id, position, context, content, embedding)
+FROM STDIN WITH (FORMAT BINARY);

@@ -1,0 +1,7 @@
+-- Filters on documents (alias d), shared by every search. A NULL prefix and an empty
+-- metadata object mean "no filter"; metadata values compare as text.
+(%(prefix)s::text IS NULL OR starts_with(d.doc_id, %(prefix)s) OR starts_with(d.source, %(prefix)s))
+AND NOT EXISTS (
+    SELECT 1 FROM jsonb_each_text(%(meta)s::jsonb) AS f (key, value)
+    WHERE (d.metadata ->> f.key) IS DISTINCT FROM f.value
+)

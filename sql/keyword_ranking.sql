@@ -1,0 +1,36 @@
+-- Keyword branch: Okapi BM25 over whole documents from the postings table.
+--   idf(t)  = ln(1 + (N - df + 0.5) / (df + 0.5))
+--   score   = sum over query terms of qtf * idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
+-- Any query term may match (no all-words requirement); stop words are dropped by the
+-- collection's text search configuration. Ties break on the document id.
+WITH q AS (
+    SELECT lexeme AS term, coalesce(array_length(positions, 1), 1) AS qtf
+    FROM unnest(to_tsvector(%(text_config)s::regconfig, %(query)s))
+),
+st AS (
+    SELECT greatest(n_docs, 1)::float8 AS n,
+           greatest(total_length::float8 / greatest(n_docs, 1), 1) AS avgdl
+    FROM {schema}.stats
+),
+df AS (
+    SELECT p.term, count(*)::float8 AS df
+    FROM {schema}.postings AS p
+    WHERE p.term IN (SELECT term FROM q)
+    GROUP BY p.term
+),
+scored AS (
+    SELECT p.document_id,
+           sum(q.qtf * ln(1 + (st.n - df.df + 0.5) / (df.df + 0.5))
+               * p.tf * (%(k1)s + 1)
+               / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.doc_length / st.avgdl))) AS score
+    FROM {schema}.postings AS p
+    JOIN q USING (term)
+    JOIN df USING (term)
+    CROSS JOIN st
+    WHERE {posting_filter}
+    GROUP BY p.document_id
+)
+SELECT document_id, score, row_number() OVER (ORDER BY score DESC, document_id) AS rank
+FROM scored
+ORDER BY score DESC, document_id
+LIMIT %(candidates)s

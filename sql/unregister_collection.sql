@@ -1,0 +1,1 @@
+DELETE FROM pgvsearch.collections WHERE name = %(name)s;
