@@ -430,18 +430,13 @@ def server_status(fmt: Optional[str] = FormatOpt, debug: bool = DebugOpt) -> Non
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("PGVSEARCH_DEBUG") == "1"
-    import click
-
     try:
         code = app(args=args, prog_name="pgvsearch", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         code = exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         _err("pgvsearch: aborted")
         code = int(ExitCode.INTERRUPTED)
-    except click.ClickException as exc:
-        _err(f"pgvsearch: error: {exc.format_message()}")
-        code = int(ExitCode.USAGE)
     except KeyboardInterrupt:
         _err("pgvsearch: interrupted")
         code = int(ExitCode.INTERRUPTED)
@@ -455,12 +450,21 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         code = int(ExitCode.OK)
     except Exception as exc:
-        if debug:
-            import traceback
+        if _is_usage_error(exc):
+            _err(f"pgvsearch: error: {exc.format_message()}")  # type: ignore[attr-defined]
+            code = int(ExitCode.USAGE)
+        else:
+            if debug:
+                import traceback
 
-            traceback.print_exc()
-        code = _unexpected(exc)
+                traceback.print_exc()
+            code = _unexpected(exc)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """Click's (Typer's vendored) UsageError/BadParameter family, without importing it by path."""
+    return hasattr(exc, "format_message") and any(cls.__name__ == "ClickException" for cls in type(exc).__mro__)
 
 
 def _unexpected(exc: Exception) -> int:

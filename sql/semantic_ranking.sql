@@ -1,6 +1,6 @@
 -- Semantic branch: the chunk_candidates nearest chunks by cosine distance (<=>, HNSW index), then each
 -- document's best chunk, ranked by distance with the chunk id breaking ties.
--- {chunk_filter} is `true` or a restriction of c.document_id to the filtered documents.
+-- The chunk filter placeholder is `true` or restricts c.document_id to the filtered documents.
 SELECT best.document_id, best.chunk_id, best.distance,
        row_number() OVER (ORDER BY best.distance, best.chunk_id) AS rank
 FROM (

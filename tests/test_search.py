@@ -1,0 +1,162 @@
+"""search / keyword / hybrid on sample_data, through the library and the CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import run_cli
+
+REFUNDS = "billing/refunds-and-duplicate-charges.md"
+
+
+def _hits(result: Any) -> list[dict[str, Any]]:
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+@pytest.mark.parametrize("query", ["I was charged twice for the same order", "duplicate charge on my card"])
+def test_duplicate_charge_ranks_refund_article_first(conn: Any, sample_collection: Any, embedder: Any, mode: str, query: str) -> None:
+    from pgvsearch.search import SearchOptions, Searcher
+
+    hits = Searcher(conn, sample_collection, embedder).run(query, mode, SearchOptions(k=5))
+    assert hits[0].doc_id == REFUNDS
+
+
+def test_hybrid_cli_json_has_ranks_and_rrf_scores(sample_collection: Any) -> None:
+    hits = _hits(run_cli("hybrid", "billing issue", "-c", "sample", "-k", "7", "--format", "json"))
+    assert [h["rank"] for h in hits] == list(range(1, 8))
+    for h in hits:
+        assert {"rank", "doc_id", "score", "title", "text", "semantic_rank", "keyword_rank"} <= set(h)
+        expected = sum(1 / (60 + r) for r in (h["semantic_rank"], h["keyword_rank"]) if r is not None)
+        assert h["score"] == pytest.approx(expected)
+    scores = [h["score"] for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert len({h["doc_id"] for h in hits}) == len(hits), "one hit per document"
+
+
+def test_rrf_constant_and_weights_change_the_fusion(conn: Any, sample_collection: Any, embedder: Any) -> None:
+    from pgvsearch.search import SearchOptions, Searcher
+
+    searcher = Searcher(conn, sample_collection, embedder)
+    hits = searcher.run("reset my password", "hybrid", SearchOptions(k=5, rrf_k=10, semantic_weight=2.0, keyword_weight=0.5))
+    for h in hits:
+        expected = (2.0 / (10 + h.semantic_rank) if h.semantic_rank else 0) + (0.5 / (10 + h.keyword_rank) if h.keyword_rank else 0)
+        assert h.score == pytest.approx(expected)
+    only_keyword = searcher.run("reset my password", "hybrid", SearchOptions(k=5, semantic_weight=0.0))
+    keyword = searcher.run("reset my password", "keyword", SearchOptions(k=5))
+    assert [h.doc_id for h in only_keyword] == [h.doc_id for h in keyword]
+
+
+def test_semantic_search_orders_by_cosine_similarity(conn: Any, sample_collection: Any, embedder: Any) -> None:
+    import numpy as np
+    from pgvsearch.search import SearchOptions, Searcher
+
+    hits = Searcher(conn, sample_collection, embedder).run("I lost my phone and need my 2FA recovery codes", "semantic", SearchOptions(k=5))
+    assert len(hits) == 5
+    assert hits[0].doc_id == "account/lost-phone-2fa-recovery.html"
+    sims = [h.similarity for h in hits]
+    assert sims == sorted(sims, reverse=True)
+    # The reported similarity is the cosine of the stored chunk vector and the query vector.
+    row = conn.execute(
+        f'SELECT c.embedding::text FROM "{sample_collection.schema}".chunks c JOIN "{sample_collection.schema}".documents d '
+        "ON d.id = c.document_id WHERE d.doc_id = %s AND c.position = %s", (hits[0].doc_id, hits[0].chunk)
+    ).fetchone()
+    stored = np.array(json.loads(row[0]))
+    query = embedder.embed(["I lost my phone and need my 2FA recovery codes"])[0]
+    assert float(stored @ query / np.linalg.norm(stored)) == pytest.approx(hits[0].similarity, abs=1e-4)
+
+
+def test_keyword_search_handles_natural_language_questions(conn: Any, sample_collection: Any) -> None:
+    from pgvsearch.search import SearchOptions, Searcher
+
+    question = "What should I do when my package arrived damaged and the box was crushed by the courier yesterday?"
+    hits = Searcher(conn, sample_collection).run(question, "keyword", SearchOptions(k=3))
+    assert hits, "a long question must not require every word to match"
+    assert hits[0].doc_id == "shipping/lost-or-damaged-packages.md"
+    assert all(h.bm25 and h.bm25 > 0 for h in hits)
+    # Text that to_tsquery() would reject is just text here.
+    assert Searcher(conn, sample_collection).run("billing & issue | (refund) !!! :*", "keyword", SearchOptions(k=3))
+
+
+def test_keyword_cli_needs_no_model_and_matches_library(sample_collection: Any) -> None:
+    hits = _hits(run_cli("keyword", "429 too many requests retry-after", "-c", "sample", "-k", "3"))
+    assert hits[0]["doc_id"] == "api/rate-limits.md"
+    assert hits[0]["keyword_rank"] == 1 and hits[0]["semantic_rank"] is None
+
+
+def test_prefix_filter_still_returns_k_rows(conn: Any, sample_collection: Any, embedder: Any) -> None:
+    from pgvsearch.search import SearchOptions, Searcher
+
+    searcher = Searcher(conn, sample_collection, embedder)
+    for mode in ("semantic", "keyword", "hybrid"):
+        hits = searcher.run("how do I update the card I pay with", mode, SearchOptions(k=6, candidates=6, prefix="billing/"))
+        assert len(hits) == 6, mode
+        assert all(h.doc_id.startswith("billing/") for h in hits), mode
+
+
+def test_metadata_filter_on_jsonl_records(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
+    from pgvsearch.ingest import ingest_paths
+    from pgvsearch.search import SearchOptions, Searcher
+
+    corpus = tmp_path / "corpus.jsonl"
+    records = [
+        {"_id": f"d{i}", "title": f"Note {i}", "text": f"Refund policy number {i} for duplicate charges.", "team": "billing" if i % 2 else "support"}
+        for i in range(12)
+    ]
+    corpus.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    ingest_paths(conn, collection, embedder, [str(corpus)])
+    hits = Searcher(conn, collection, embedder).run("refund", "hybrid", SearchOptions(k=5, metadata={"team": "billing"}))
+    assert len(hits) == 5
+    assert all(h.metadata["team"] == "billing" for h in hits)
+
+
+def test_batch_queries_add_query_id(sample_collection: Any, tmp_path: Path) -> None:
+    beir = tmp_path / "queries.jsonl"
+    beir.write_text(json.dumps({"_id": "q1", "text": "charged twice"}) + "\n" + json.dumps({"_id": "q2", "text": "webhook signature"}) + "\n")
+    hits = _hits(run_cli("hybrid", "--queries", str(beir), "-c", "sample", "-k", "3", "-f", "json"))
+    assert [h["query_id"] for h in hits] == ["q1"] * 3 + ["q2"] * 3
+    assert hits[0]["doc_id"] == REFUNDS
+    assert hits[3]["doc_id"] == "api/webhooks.html"
+
+    plain = tmp_path / "queries.txt"
+    plain.write_text("reset password\n\nchange shipping address\n")
+    hits = _hits(run_cli("search", "--queries", str(plain), "-c", "sample", "-k", "2", "-f", "json"))
+    assert {h["query_id"] for h in hits} == {"1", "3"}
+
+
+def test_csv_and_table_output(sample_collection: Any) -> None:
+    result = run_cli("hybrid", "invoice", "-c", "sample", "-k", "3", "-f", "csv")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 3 and rows[0]["rank"] == "1" and rows[0]["doc_id"]
+    table = run_cli("hybrid", "invoice", "-c", "sample", "-k", "3", "-f", "table")
+    assert table.returncode == 0 and "RRF score" in table.stdout and "sem #" in table.stdout
+
+
+def test_show_sql_prints_the_composed_query(sample_collection: Any) -> None:
+    result = run_cli("hybrid", "x", "-c", "sample", "--show-sql")
+    assert result.returncode == 0, result.stderr
+    assert "<=>" in result.stderr and "FULL OUTER JOIN" in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize("hostile", ["x'; DROP TABLE pgvsearch.collections; --", "'); DELETE FROM documents; --", "\\\\ % _ ' \""])
+def test_hostile_queries_and_filters_are_parameters(conn: Any, sample_collection: Any, embedder: Any, hostile: str) -> None:
+    from pgvsearch.search import SearchOptions, Searcher
+
+    searcher = Searcher(conn, sample_collection, embedder)
+    before = conn.execute(f'SELECT count(*) FROM "{sample_collection.schema}".documents').fetchone()[0]
+    searcher.run(hostile, "hybrid", SearchOptions(k=3))
+    assert searcher.run("refund", "hybrid", SearchOptions(k=3, prefix=hostile)) == []
+    assert searcher.run("refund", "hybrid", SearchOptions(k=3, metadata={hostile: hostile})) == []
+    after = conn.execute(f'SELECT count(*) FROM "{sample_collection.schema}".documents').fetchone()[0]
+    assert before == after
+    assert conn.execute("SELECT count(*) FROM pgvsearch.collections").fetchone()[0] >= 1
+    bad = run_cli("hybrid", "refund", "--collection", hostile)
+    assert bad.returncode == 2 and "invalid collection name" in bad.stderr and "Traceback" not in bad.stderr
