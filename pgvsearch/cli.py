@@ -327,6 +327,61 @@ def hybrid(
     _run_search("hybrid", query, queries, options, fmt, show_sql, model, dsn, collection)
 
 
+@app.command("eval")
+def eval_command(
+    queries: str = typer.Option(..., "--queries", help="BEIR queries.jsonl ({\"_id\", \"text\"})."),
+    qrels: str = typer.Option(..., "--qrels", help="BEIR qrels TSV: query-id, corpus-id, score (header line)."),
+    modes: str = typer.Option("semantic,keyword,hybrid", "--modes", help="Comma-separated rankings to evaluate."),
+    rrf_k: str = typer.Option("60", "--rrf-k", help="RRF constant(s) for hybrid, e.g. 20,60,100 (one row each)."),
+    semantic_weight: str = typer.Option("1", "--semantic-weight", help="Semantic weight(s) for hybrid, comma-separated."),
+    keyword_weight: str = typer.Option("1", "--keyword-weight", help="Keyword weight(s) for hybrid, comma-separated."),
+    candidates: str = typer.Option("100", "--candidates", help="Candidate depth(s) per branch, comma-separated."),
+    gain: str = typer.Option("exponential", "--gain", help="nDCG gain: exponential (2^rel-1) or linear (rel)."),
+    per_query: bool = typer.Option(False, "--per-query", help="Print one JSON line per query and variant instead of the summary."),
+    fmt: Optional[str] = FormatOpt,
+    model: Optional[str] = ModelOpt,
+    dsn: Optional[str] = DsnOpt,
+    collection: Optional[str] = CollectionOpt,
+    debug: bool = DebugOpt,
+) -> None:
+    """Measure nDCG@10, Recall@100, MRR@10 and latency of each ranking on judged queries.
+
+    Example: pgvsearch eval --queries queries.jsonl --qrels qrels/test.tsv --rrf-k 20,60,100
+    """
+    from .evaluate import evaluate, parse_list, read_qrels, variants
+    from .render import pick_format, print_eval, print_json
+    from .search import MODES, Searcher, SearchOptions, read_queries
+
+    mode_list = [m.strip() for m in modes.split(",") if m.strip()]
+    unknown = [m for m in mode_list if m not in MODES]
+    if unknown or not mode_list:
+        raise UsageError(f"--modes takes {', '.join(MODES)}; got {modes!r}")
+    if gain not in ("exponential", "linear"):
+        raise UsageError("--gain must be exponential or linear")
+    plan = variants(
+        mode_list, SearchOptions(k=100),
+        rrf_ks=parse_list(rrf_k, float, "--rrf-k"), semantic_weights=parse_list(semantic_weight, float, "--semantic-weight"),
+        keyword_weights=parse_list(keyword_weight, float, "--keyword-weight"), candidates=parse_list(candidates, int, "--candidates"),
+    )
+    judgments = read_qrels(qrels)
+    query_list = read_queries(queries)
+    settings = _settings(dsn, collection)
+    with _connection(settings) as conn:
+        coll = _collection(conn, settings, model)
+        searcher = Searcher(conn, coll, lambda: _load_embedder(coll.model, settings))
+        results = evaluate(searcher, query_list, judgments, plan, gain=gain, per_query=per_query)
+    if per_query:
+        for result in results:
+            for row in result.per_query:
+                print_json(row)
+        return
+    if pick_format(fmt) == "json":
+        for result in results:
+            print_json(result.to_dict())
+    else:
+        print_eval([r.to_dict() for r in results], title=f"{coll.name}: {results[0].queries} judged queries, nDCG gain {gain}")
+
+
 @app.command()
 def status(
     fmt: Optional[str] = FormatOpt,

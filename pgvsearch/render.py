@@ -12,6 +12,13 @@ if TYPE_CHECKING:
     from .search import Hit
 
 FORMATS = ("table", "json", "csv")
+PIPE_WIDTH = 160  # tables written to a pipe or file are not squeezed into 80 columns
+
+
+def _console(out: IO[str]) -> Any:
+    from rich.console import Console
+
+    return Console(file=out, width=None if out.isatty() else PIPE_WIDTH, soft_wrap=False)
 CSV_FIELDS = ("query_id", "rank", "doc_id", "title", "chunk", "score", "semantic_rank", "keyword_rank", "similarity", "bm25", "source", "text")
 
 
@@ -51,7 +58,7 @@ def _hits_table(hits: Sequence["Hit"], mode: str, out: IO[str]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=out, soft_wrap=False)
+    console = _console(out)
     if not hits:
         console.print("[dim]no results[/dim]")
         return
@@ -78,6 +85,20 @@ def _hits_table(hits: Sequence["Hit"], mode: str, out: IO[str]) -> None:
     console.print(table)
 
 
+def print_eval(rows: Sequence[dict[str, Any]], *, title: str, out: IO[str] | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    params = [k for k in ("rrf_k", "semantic_weight", "keyword_weight", "candidates") if any(k in r for r in rows)]
+    for name in ["mode", *params, "ndcg@10", "recall@100", "mrr@10", "p50_ms", "p95_ms"]:
+        table.add_column(name, justify="left" if name == "mode" else "right")
+    for r in rows:
+        table.add_row(r["mode"], *(str(r.get(p, "")) for p in params),
+                      f"{r['ndcg@10']:.4f}", f"{r['recall@100']:.4f}", f"{r['mrr@10']:.4f}", f"{r['p50_ms']:.1f}", f"{r['p95_ms']:.1f}")
+    _console(out or sys.stdout).print(table)
+
+
 def print_json(data: Any, out: IO[str] | None = None) -> None:
     out = out or sys.stdout
     out.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
@@ -93,7 +114,7 @@ def print_mapping_table(title: str, rows: Iterable[tuple[str, Any]], out: IO[str
     table.add_column("value", overflow="fold")
     for key, value in rows:
         table.add_row(key, str(value))
-    Console(file=out or sys.stdout).print(table)
+    _console(out or sys.stdout).print(table)
 
 
 def human_bytes(n: int | None) -> str:

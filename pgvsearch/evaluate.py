@@ -1,0 +1,201 @@
+"""Retrieval evaluation on BEIR-style files: nDCG@10, Recall@100, MRR@10 and latency per mode.
+
+Metrics are per document: a hit list is de-duplicated by doc_id (a document's first, best
+chunk counts). nDCG uses graded gains 2^rel - 1 (``gain="exponential"``, the default) or
+rel (``gain="linear"``, as pytrec_eval/BEIR), with the ideal ranking built from all judged
+relevant documents of the query.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+from .errors import UsageError
+
+if TYPE_CHECKING:
+    from .search import Query, SearchOptions, Searcher
+
+Qrels = dict[str, dict[str, float]]
+
+
+# --- metric functions (pure) -----------------------------------------------------------
+def dedupe(doc_ids: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for doc_id in doc_ids:
+        if doc_id not in seen:
+            seen.add(doc_id)
+            out.append(doc_id)
+    return out
+
+
+def _gain(rel: float, gain: str) -> float:
+    return (2.0**rel - 1.0) if gain == "exponential" else rel
+
+
+def ndcg_at(ranked: Sequence[str], judgments: Mapping[str, float], k: int = 10, gain: str = "exponential") -> float:
+    dcg = sum(_gain(judgments.get(d, 0.0), gain) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
+    ideal = sorted((r for r in judgments.values() if r > 0), reverse=True)[:k]
+    idcg = sum(_gain(r, gain) / math.log2(i + 2) for i, r in enumerate(ideal))
+    return dcg / idcg if idcg > 0 else 0.0
+
+
+def recall_at(ranked: Sequence[str], judgments: Mapping[str, float], k: int = 100) -> float:
+    relevant = {d for d, r in judgments.items() if r > 0}
+    if not relevant:
+        return 0.0
+    return len(relevant.intersection(ranked[:k])) / len(relevant)
+
+
+def mrr_at(ranked: Sequence[str], judgments: Mapping[str, float], k: int = 10) -> float:
+    for i, d in enumerate(ranked[:k]):
+        if judgments.get(d, 0) > 0:
+            return 1.0 / (i + 1)
+    return 0.0
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Linear-interpolated percentile (numpy's default method)."""
+    if not values:
+        return 0.0
+    data = sorted(values)
+    pos = (len(data) - 1) * pct / 100
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return data[lo] + (data[hi] - data[lo]) * (pos - lo)
+
+
+# --- inputs ---------------------------------------------------------------------------
+def read_qrels(path: str | Path) -> Qrels:
+    """BEIR qrels TSV: ``query-id corpus-id score`` with a header line; score <= 0 is not relevant."""
+    qrels: Qrels = {}
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read qrels {path}: {exc}") from None
+    for number, line in enumerate(lines, start=1):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) < 3:
+            raise UsageError(f"{path}:{number}: expected 'query-id corpus-id score'")
+        try:
+            score = float(parts[-1])
+        except ValueError:
+            if number == 1:
+                continue  # header
+            raise UsageError(f"{path}:{number}: score {parts[-1]!r} is not a number") from None
+        qrels.setdefault(parts[0], {})[parts[1]] = score
+    if not qrels:
+        raise UsageError(f"no judgments in {path}")
+    return qrels
+
+
+# --- running --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Variant:
+    mode: str
+    options: "SearchOptions"
+    label: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ModeResult:
+    mode: str
+    params: dict[str, Any]
+    ndcg10: float
+    recall100: float
+    mrr10: float
+    p50_ms: float
+    p95_ms: float
+    queries: int
+    per_query: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            **self.params,
+            "ndcg@10": round(self.ndcg10, 4),
+            "recall@100": round(self.recall100, 4),
+            "mrr@10": round(self.mrr10, 4),
+            "p50_ms": round(self.p50_ms, 2),
+            "p95_ms": round(self.p95_ms, 2),
+            "queries": self.queries,
+        }
+
+
+def variants(
+    modes: Sequence[str],
+    base: "SearchOptions",
+    *,
+    rrf_ks: Sequence[float] = (60.0,),
+    semantic_weights: Sequence[float] = (1.0,),
+    keyword_weights: Sequence[float] = (1.0,),
+    candidates: Sequence[int] = (100,),
+) -> list[Variant]:
+    """One variant per mode; hybrid expands to every combination of the tuning lists."""
+    out: list[Variant] = []
+    for mode in modes:
+        if mode == "hybrid":
+            for rk, sw, kw, cand in itertools.product(rrf_ks, semantic_weights, keyword_weights, candidates):
+                opts = replace(base, rrf_k=rk, semantic_weight=sw, keyword_weight=kw, candidates=cand)
+                out.append(Variant(mode, opts, {"rrf_k": rk, "semantic_weight": sw, "keyword_weight": kw, "candidates": cand}))
+        else:
+            for cand in candidates:
+                out.append(Variant(mode, replace(base, candidates=cand), {"candidates": cand} if len(candidates) > 1 else {}))
+    return out
+
+
+def evaluate(
+    searcher: "Searcher",
+    queries: Sequence["Query"],
+    qrels: Qrels,
+    plan: Sequence[Variant],
+    *,
+    gain: str = "exponential",
+    per_query: bool = False,
+) -> list[ModeResult]:
+    """Run every judged query through every variant and aggregate the metrics."""
+    judged = [q for q in queries if q.query_id in qrels and any(r > 0 for r in qrels[q.query_id].values())]
+    if not judged:
+        raise UsageError("no query has relevance judgments: check that query ids match the qrels file")
+    results: list[ModeResult] = []
+    for variant in plan:
+        opts = replace(variant.options, k=max(variant.options.k, 100))
+        ndcgs, recalls, mrrs, latencies = [], [], [], []
+        rows: list[dict[str, Any]] = []
+        searcher.run(judged[0].text, variant.mode, opts)  # warm caches and the model before timing
+        for q in judged:
+            started = time.perf_counter()
+            hits = searcher.run(q.text, variant.mode, opts)
+            latencies.append((time.perf_counter() - started) * 1000)
+            ranked = dedupe(h.doc_id for h in hits)
+            judgments = qrels[str(q.query_id)]
+            n, r, m = ndcg_at(ranked, judgments, 10, gain), recall_at(ranked, judgments, 100), mrr_at(ranked, judgments, 10)
+            ndcgs.append(n)
+            recalls.append(r)
+            mrrs.append(m)
+            if per_query:
+                rows.append({"mode": variant.mode, **variant.label, "query_id": q.query_id, "ndcg@10": round(n, 4),
+                             "recall@100": round(r, 4), "mrr@10": round(m, 4), "ms": round(latencies[-1], 2),
+                             "top10": ranked[:10], "relevant": sorted(d for d, s in judgments.items() if s > 0)})
+        results.append(ModeResult(
+            mode=variant.mode, params=dict(variant.label), ndcg10=statistics.fmean(ndcgs), recall100=statistics.fmean(recalls),
+            mrr10=statistics.fmean(mrrs), p50_ms=percentile(latencies, 50), p95_ms=percentile(latencies, 95),
+            queries=len(judged), per_query=rows,
+        ))
+    return results
+
+
+def parse_list(text: str | None, kind: type, name: str) -> list[Any]:
+    if text is None:
+        return []
+    try:
+        return [kind(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise UsageError(f"{name} takes a comma-separated list of numbers, got {text!r}") from None

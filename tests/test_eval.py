@@ -1,0 +1,91 @@
+"""pgvsearch eval: metric functions against hand-computed values, and an end-to-end run."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import run_cli
+
+
+def test_ndcg_hand_computed() -> None:
+    from pgvsearch.evaluate import ndcg_at
+
+    judgments = {"a": 3, "b": 1, "c": 2}
+    ranked = ["b", "x", "a"]
+    # exponential gains: DCG = (2^1-1)/log2(2) + 0 + (2^3-1)/log2(4) = 1 + 3.5 = 4.5
+    # ideal a, c, b: 7/1 + 3/log2(3) + 1/2
+    ideal = 7 + 3 / math.log2(3) + 0.5
+    assert ndcg_at(ranked, judgments, 10) == pytest.approx(4.5 / ideal)
+    # linear gains: DCG = 1 + 3/2 = 2.5; ideal = 3 + 2/log2(3) + 1/2
+    assert ndcg_at(ranked, judgments, 10, gain="linear") == pytest.approx(2.5 / (3 + 2 / math.log2(3) + 0.5))
+    assert ndcg_at(["a", "c", "b"], judgments) == pytest.approx(1.0)
+    assert ndcg_at(["x", "y"], judgments) == 0.0
+    # The cut-off applies to both the ranking and the ideal list.
+    assert ndcg_at(["b", "a"], judgments, k=1) == pytest.approx(1 / 7)
+
+
+def test_recall_mrr_percentile_and_dedupe() -> None:
+    from pgvsearch.evaluate import dedupe, mrr_at, percentile, recall_at
+
+    judgments = {"a": 1, "b": 2, "c": 1, "z": 0}
+    assert recall_at(["a", "x", "b"], judgments, 100) == pytest.approx(2 / 3)
+    assert recall_at(["a", "x", "b"], judgments, 1) == pytest.approx(1 / 3)
+    assert mrr_at(["x", "z", "c"], judgments, 10) == pytest.approx(1 / 3)
+    assert mrr_at(["x", "y", "c"], judgments, 2) == 0.0
+    assert percentile([10, 20, 30, 40], 50) == pytest.approx(25)
+    assert percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 100], 95) == pytest.approx(19 + 0.05 * 81)
+    assert dedupe(["a", "b", "a", "c", "b"]) == ["a", "b", "c"]
+
+
+def test_read_qrels_skips_header_and_keeps_grades(tmp_path: Path) -> None:
+    from pgvsearch.errors import UsageError
+    from pgvsearch.evaluate import read_qrels
+
+    path = tmp_path / "qrels.tsv"
+    path.write_text("query-id\tcorpus-id\tscore\nq1\td1\t2\nq1\td2\t0\nq2\td3\t1\n")
+    assert read_qrels(path) == {"q1": {"d1": 2.0, "d2": 0.0}, "q2": {"d3": 1.0}}
+    path.write_text("query-id\tcorpus-id\tscore\nq1\td1\n")
+    with pytest.raises(UsageError):
+        read_qrels(path)
+
+
+def test_eval_end_to_end(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
+    from pgvsearch.ingest import ingest_paths
+
+    topics = {
+        "d1": ("Refund for a duplicate charge", "If your card was charged twice for one order we refund the duplicate charge."),
+        "d2": ("Password reset", "Use the forgot password link to reset your password by email."),
+        "d3": ("Shipping times", "Standard delivery takes three to five business days."),
+        "d4": ("API rate limits", "Requests beyond the limit receive HTTP 429 with a Retry-After header."),
+        "d5": ("Two-factor authentication", "Protect your account with an authenticator app and recovery codes."),
+    }
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps({"_id": k, "title": t, "text": x}) + "\n" for k, (t, x) in topics.items()))
+    ingest_paths(conn, collection, embedder, [str(corpus)])
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text("".join(json.dumps(q) + "\n" for q in [
+        {"_id": "q1", "text": "I was billed twice"}, {"_id": "q2", "text": "forgot my password"},
+        {"_id": "q3", "text": "too many requests error"}, {"_id": "q9", "text": "unjudged query"},
+    ]))
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_text("query-id\tcorpus-id\tscore\nq1\td1\t2\nq2\td2\t1\nq3\td4\t1\n")
+    result = run_cli("eval", "-c", collection.name, "--queries", str(queries), "--qrels", str(qrels), "--rrf-k", "20,60", "-f", "json")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["mode"] for r in rows] == ["semantic", "keyword", "hybrid", "hybrid"]
+    assert [r.get("rrf_k") for r in rows[2:]] == [20.0, 60.0]
+    for row in rows:
+        assert set(row) >= {"mode", "ndcg@10", "recall@100", "mrr@10", "p50_ms", "p95_ms"}
+        assert row["queries"] == 3 and row["recall@100"] == 1.0
+        assert 0 < row["p50_ms"] <= row["p95_ms"]
+    assert rows[0]["ndcg@10"] == 1.0 and rows[2]["ndcg@10"] == 1.0
+
+    per_query = run_cli("eval", "-c", collection.name, "--queries", str(queries), "--qrels", str(qrels), "--modes", "keyword", "--per-query")
+    lines = [json.loads(line) for line in per_query.stdout.splitlines()]
+    assert {line["query_id"] for line in lines} == {"q1", "q2", "q3"}
+    assert all(line["top10"] and "ndcg@10" in line for line in lines)
