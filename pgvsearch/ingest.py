@@ -132,8 +132,51 @@ def _segments(text: str) -> list[str]:
     return pieces
 
 
-class _Stop(Exception):
-    pass
+def write_batch(conn: "psycopg.Connection[Any]", coll: Collection, batch: EmbeddedBatch) -> None:
+    """Write whole documents with their chunks, vectors and BM25 postings in one transaction.
+
+    Documents with the same doc_id are replaced. The connection needs pgvector's types
+    registered (``pgvector.psycopg.register_vector``).
+    """
+    from psycopg.types.json import Jsonb
+
+    docs, schema = batch.documents, coll.schema
+    with conn.transaction():
+        conn.execute(sql_statement("delete_documents", schema=schema), {"doc_ids": [d.doc.doc_id for d in docs]})
+        rows = conn.execute(
+            sql_statement("insert_documents", schema=schema),
+            {
+                "doc_ids": [d.doc.doc_id for d in docs],
+                "sources": [d.doc.source for d in docs],
+                "titles": [d.doc.title for d in docs],
+                "metadata": [Jsonb(d.doc.metadata) for d in docs],
+                "hashes": [d.content_hash for d in docs],
+                "chunk_counts": [len(d.chunks) for d in docs],
+            },
+        ).fetchall()
+        ids = {doc_id: pk for pk, doc_id in rows}
+        seg_ids: list[int] = []
+        segments: list[str] = []
+        for d in docs:
+            for seg in _segments(f"{d.doc.title}\n{d.doc.text}"):
+                seg_ids.append(ids[d.doc.doc_id])
+                segments.append(seg)
+        conn.execute(
+            sql_statement("insert_postings", schema=schema),
+            {"document_ids": seg_ids, "segments": segments, "text_config": coll.text_config},
+        )
+        conn.execute(sql_statement("update_document_lengths", schema=schema), {"document_ids": list(ids.values())})
+        wrap: Callable[[Any], Any] = lambda v: v
+        if coll.storage == "halfvec":
+            from pgvector import HalfVector
+
+            wrap = HalfVector
+        with conn.cursor().copy(sql_statement("copy_chunks", schema=schema)) as copy:
+            copy.set_types(["int8", "int4", "text", "text", coll.storage])
+            for d, vecs in zip(docs, batch.vectors):
+                pk = ids[d.doc.doc_id]
+                for chunk, vec in zip(d.chunks, vecs):
+                    copy.write_row((pk, chunk.position, chunk.context, chunk.content, wrap(vec)))
 
 
 class Ingestor:
@@ -271,43 +314,9 @@ class Ingestor:
         if not batch.documents:
             return
         started = time.perf_counter()
-        conn, schema = self.conn, self.coll.schema
-        from psycopg.types.json import Jsonb
-
-        docs = batch.documents
-        with conn.transaction():
-            conn.execute(sql_statement("delete_documents", schema=schema), {"doc_ids": [d.doc.doc_id for d in docs]})
-            rows = conn.execute(
-                sql_statement("insert_documents", schema=schema),
-                {
-                    "doc_ids": [d.doc.doc_id for d in docs],
-                    "sources": [d.doc.source for d in docs],
-                    "titles": [d.doc.title for d in docs],
-                    "metadata": [Jsonb(d.doc.metadata) for d in docs],
-                    "hashes": [d.content_hash for d in docs],
-                    "chunk_counts": [len(d.chunks) for d in docs],
-                },
-            ).fetchall()
-            ids = {doc_id: pk for pk, doc_id in rows}
-            seg_ids: list[int] = []
-            segments: list[str] = []
-            for d in docs:
-                for seg in _segments(f"{d.doc.title}\n{d.doc.text}"):
-                    seg_ids.append(ids[d.doc.doc_id])
-                    segments.append(seg)
-            conn.execute(
-                sql_statement("insert_postings", schema=schema),
-                {"document_ids": seg_ids, "segments": segments, "text_config": self.coll.text_config},
-            )
-            conn.execute(sql_statement("update_document_lengths", schema=schema), {"document_ids": list(ids.values())})
-            with conn.cursor().copy(sql_statement("copy_chunks", schema=schema)) as copy:
-                copy.set_types(["int8", "int4", "text", "text", self.coll.storage])
-                for d, vecs in zip(docs, batch.vectors):
-                    pk = ids[d.doc.doc_id]
-                    for chunk, vec in zip(d.chunks, vecs):
-                        copy.write_row((pk, chunk.position, chunk.context, chunk.content, vec))
+        write_batch(self.conn, self.coll, batch)
         with self._lock:
-            for d in docs:
+            for d in batch.documents:
                 if d.replaces:
                     self.report.updated += 1
                 else:

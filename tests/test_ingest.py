@@ -263,3 +263,15 @@ def test_status_json(sample_collection: Any) -> None:
     assert data["documents"] >= 20 and data["chunks"] >= data["documents"]
     assert data["model"] == "all-MiniLM-L6-v2" and data["dimension"] == 384
     assert data["hnsw_index_bytes"] > 0 and data["data_dir"]
+
+
+def test_halfvec_storage_ingests_and_searches(conn: Any, embedder: Any, tmp_path: Path) -> None:
+    from pgvsearch.ingest import ingest_paths
+    from pgvsearch.search import SearchOptions, Searcher
+
+    coll = make_collection(conn, embedder, unique_name(), storage="halfvec")
+    assert coll.storage == "halfvec"
+    shutil.copytree(SAMPLE_DATA / "billing", tmp_path / "billing")
+    ingest_paths(conn, coll, embedder, [str(tmp_path)])
+    hits = Searcher(conn, coll, embedder).run("I was charged twice for the same order", "hybrid", SearchOptions(k=3))
+    assert hits[0].doc_id == "billing/refunds-and-duplicate-charges.md"
