@@ -287,6 +287,12 @@ def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
         raise ConfigError(f"unknown embedding {name} {value!r}; expected one of: {', '.join(allowed)}")
 
 
+def _describe(exc: BaseException, limit: int = 300) -> str:
+    """One line for a message: the exception type and the first line of its text."""
+    text = (str(exc).strip().splitlines() or [""])[0][:limit]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def _cpu_count() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -339,7 +345,8 @@ def _pool(token_embeddings: np.ndarray, attention_mask: np.ndarray, modes: Seque
 def _normalize(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (vectors / norms).astype(np.float32, copy=False)
+        normalized: np.ndarray = (vectors / norms).astype(np.float32, copy=False)
+    return normalized
 
 
 def _check_vectors(vectors: np.ndarray, n_texts: int, dimension: int) -> np.ndarray:
@@ -483,8 +490,9 @@ class OnnxEmbedder:
                 raise EmbeddingError(
                     f"embedding model returned vectors of length {pooled.shape[1]}, expected {self.dimension}"
                 )
-            out[idx] = _normalize(pooled)
-        return _check_vectors(out, len(texts), self.dimension)
+            out[idx] = pooled
+        # Check before normalizing, so a zero vector is reported as such rather than as NaN.
+        return _normalize(_check_vectors(out, len(texts), self.dimension))
 
 
 # --------------------------------------------------------------------------------------------
@@ -558,17 +566,31 @@ def _st_max_seq_length(st_model: SentenceTransformer) -> int:
 def _quiet_transformers() -> Iterator[None]:
     """Silence transformers' weight-loading progress bar while a model loads."""
     try:
-        from transformers.utils import logging as hf_logging
+        from transformers.utils import logging as hf_logging_module
     except ImportError:  # pragma: no cover
         yield
         return
-    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging: Any = hf_logging_module  # untyped module
+    was_enabled = bool(hf_logging.is_progress_bar_enabled())
     hf_logging.disable_progress_bar()
     try:
         yield
     finally:
         if was_enabled:
             hf_logging.enable_progress_bar()
+
+
+@contextlib.contextmanager
+def _quiet_logging() -> Iterator[None]:
+    """Mute library log records below ERROR (onnxruntime.quantization logs advice on the root logger)."""
+    import logging
+
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
 
 
 def _load_sentence_transformer(model: str, source: str) -> SentenceTransformer:
@@ -581,9 +603,8 @@ def _load_sentence_transformer(model: str, source: str) -> SentenceTransformer:
             warnings.simplefilter("ignore")
             return SentenceTransformer(source, device="cpu")
     except Exception as exc:  # noqa: BLE001 - any loader failure is a configuration problem here
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ConfigError(
-            f"cannot load embedding model {model!r} ({type(exc).__name__}: {first_line}); there is no "
+            f"cannot load embedding model {model!r} ({_describe(exc)}); there is no "
             f"network access at run time, so use the packaged {DEFAULT_MODEL!r}, a local model "
             f"directory, or a model already in the Hugging Face cache"
         ) from exc
@@ -626,7 +647,7 @@ def _pooling_mode_of(pooling: object) -> str | tuple[str, ...]:
 
 def _inspect_model(model: str, st_model: SentenceTransformer) -> _ExportSpec:
     """Check the model is Transformer -> Pooling -> (Normalize) and read what the export needs."""
-    modules = list(st_model)
+    modules: list[Any] = list(st_model)
     names = [type(m).__name__ for m in modules]
     if (
         len(modules) not in (2, 3)
@@ -692,15 +713,42 @@ def _inspect_model(model: str, st_model: SentenceTransformer) -> _ExportSpec:
 
 
 def _torch_export(st_model: SentenceTransformer, spec: _ExportSpec, onnx_path: Path) -> str:
-    """Export the transformer to ``onnx_path``; returns the exporter that worked.
+    """Export the transformer to ``onnx_path``; returns a label of the exporter that worked.
 
-    Tries the TorchScript exporter (``dynamo=False``: fast, small graph) and then the
-    torch.export-based one. Each result is checked against torch on a padded batch.
+    The model is traced with eager attention where it supports switching: the graph of plain
+    MatMul/Softmax attention runs ~15% faster in onnxruntime (fp32 and int8) than the traced
+    SDPA graph. The original attention implementation is restored afterwards, since the torch
+    fallback may reuse this model.
+    """
+    transformer: Any = st_model[0]
+    auto_model: Any = transformer.auto_model
+    original = getattr(auto_model.config, "_attn_implementation", None)
+    switched = False
+    if original not in (None, "eager") and callable(getattr(auto_model, "set_attn_implementation", None)):
+        try:
+            auto_model.set_attn_implementation("eager")
+            switched = True
+        except Exception:  # noqa: BLE001 - keep the model's own attention implementation
+            switched = False
+    try:
+        label = _trace_and_export(st_model, spec, onnx_path)
+    finally:
+        if switched:
+            auto_model.set_attn_implementation(original)
+    attention = "eager" if switched or original == "eager" else str(original)
+    return f"{label} ({attention} attention)"
+
+
+def _trace_and_export(st_model: SentenceTransformer, spec: _ExportSpec, onnx_path: Path) -> str:
+    """Try the TorchScript exporter (``dynamo=False``: fast) then the torch.export-based one.
+
+    Each result is checked against torch on a padded batch before it is accepted.
     """
     import torch
 
-    auto_model = st_model[0].auto_model.eval()
-    hf_tokenizer = st_model[0].tokenizer
+    transformer: Any = st_model[0]
+    auto_model: Any = transformer.auto_model.eval()
+    hf_tokenizer: Any = transformer.tokenizer
     input_names = list(spec.input_names)
 
     class _TokenEmbeddings(torch.nn.Module):
@@ -710,7 +758,8 @@ def _torch_export(st_model: SentenceTransformer, spec: _ExportSpec, onnx_path: P
 
         def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
             kwargs = dict(zip(input_names, inputs, strict=True))
-            return self.inner(**kwargs, return_dict=True).last_hidden_state
+            hidden: torch.Tensor = self.inner(**kwargs, return_dict=True).last_hidden_state
+            return hidden
 
     wrapper = _TokenEmbeddings(auto_model).eval()
     # A padded example batch: an all-ones mask can let transformers skip building the mask,
@@ -781,8 +830,7 @@ def _torch_export(st_model: SentenceTransformer, spec: _ExportSpec, onnx_path: P
                 return label
             errors.append(f"{label}: output differs from torch")
         except Exception as exc:  # noqa: BLE001 - try the next exporter, report all failures
-            first_line = (str(exc).strip().splitlines() or [""])[0][:200]
-            errors.append(f"{label}: {type(exc).__name__}: {first_line}")
+            errors.append(f"{label}: {_describe(exc, 200)}")
     raise _CannotExport(f"ONNX export failed ({'; '.join(errors)})", st_model)
 
 
@@ -865,9 +913,10 @@ def _export_fp32(model: str, source: str, st_model: SentenceTransformer, tmp: Pa
         import onnxruntime  # noqa: F401
         import tokenizers  # noqa: F401
     except ImportError as exc:
-        raise _CannotExport(f"onnxruntime/tokenizers not available ({exc})", st_model) from exc
+        raise _CannotExport(f"onnxruntime/tokenizers not available ({_describe(exc)})", st_model) from exc
     exporter = _torch_export(st_model, spec, tmp / _MODEL_FILE)
-    st_model[0].tokenizer.backend_tokenizer.save(str(tmp / _TOKENIZER_FILE))
+    transformer: Any = st_model[0]
+    transformer.tokenizer.backend_tokenizer.save(str(tmp / _TOKENIZER_FILE))
     manifest: dict[str, Any] = {
         "format_version": CACHE_FORMAT_VERSION,
         "model": _canonical_model(model),
@@ -905,12 +954,13 @@ def _quantize_int8(model: str, fp32_folder: Path, tmp: Path) -> None:
     try:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as exc:
-        raise _CannotExport(f"onnxruntime quantization tools not available ({exc})") from exc
+        raise _CannotExport(f"onnxruntime quantization tools not available ({_describe(exc)})") from exc
     fp32_manifest = _read_manifest(fp32_folder)
     if fp32_manifest is None:  # pragma: no cover - checked by the caller
         raise _CannotExport(f"fp32 ONNX cache for {model!r} is missing")
+    started = time.monotonic()
     try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
+        with _quiet_logging(), warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
             warnings.simplefilter("ignore")
             quantize_dynamic(
                 fp32_folder / _MODEL_FILE,
@@ -919,9 +969,10 @@ def _quantize_int8(model: str, fp32_folder: Path, tmp: Path) -> None:
                 weight_type=QuantType.QInt8,
             )
     except Exception as exc:  # noqa: BLE001
-        raise _CannotExport(f"int8 quantization of {model!r} failed ({type(exc).__name__}: {exc})") from exc
+        raise _CannotExport(f"int8 quantization of {model!r} failed ({_describe(exc)})") from exc
     shutil.copyfile(fp32_folder / _TOKENIZER_FILE, tmp / _TOKENIZER_FILE)
     manifest = dict(fp32_manifest, precision="int8", quantization="dynamic int8, per-channel weights")
+    manifest["quantize_seconds"] = round(time.monotonic() - started, 2)
     _write_manifest(tmp, manifest)
     probes = list(_PROBE_TEXTS)
     cosine = _min_cosine(
@@ -944,7 +995,7 @@ def _ensure_onnx(
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise _CannotExport(f"cannot create the model cache {cache_dir} ({exc})", st_model) from exc
+        raise _CannotExport(f"cannot create the model cache {cache_dir} ({_describe(exc)})", st_model) from exc
     with _export_lock(cache_dir, slug):
         manifest = _valid_cache(folder, model, precision)  # another process may have just finished
         if manifest is not None:
@@ -959,7 +1010,7 @@ def _ensure_onnx(
         try:
             tmp.mkdir()  # unlike mkdtemp, honours the umask so a shared cache stays readable
         except OSError as exc:
-            raise _CannotExport(f"cannot write to the model cache {cache_dir} ({exc})", st_model) from exc
+            raise _CannotExport(f"cannot write to the model cache {cache_dir} ({_describe(exc)})", st_model) from exc
         try:
             if precision == "int8":
                 _quantize_int8(model, fp32_folder, tmp)
@@ -972,7 +1023,7 @@ def _ensure_onnx(
             exc.st_model = exc.st_model or st_model
             raise
         except OSError as exc:
-            raise _CannotExport(f"cannot write the ONNX cache in {cache_dir} ({exc})", st_model) from exc
+            raise _CannotExport(f"cannot write the ONNX cache in {cache_dir} ({_describe(exc)})", st_model) from exc
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -1029,11 +1080,11 @@ def load_embedder(
             try:
                 return OnnxEmbedder(model, folder, manifest)
             except ImportError as exc:
-                raise _CannotExport(f"onnxruntime/tokenizers not available ({exc})") from exc
+                raise _CannotExport(f"onnxruntime/tokenizers not available ({_describe(exc)})") from exc
             except Exception as exc:  # noqa: BLE001 - unreadable cache: move it aside, export again
                 if attempt == 1:
                     raise _CannotExport(
-                        f"cannot load the ONNX cache {folder} ({type(exc).__name__}: {exc})"
+                        f"cannot load the ONNX cache {folder} ({_describe(exc)})"
                     ) from exc
                 with contextlib.suppress(OSError):
                     os.rename(folder, folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}"))
@@ -1042,6 +1093,7 @@ def load_embedder(
         if backend == "onnx":
             raise ConfigError(str(exc)) from exc
         if notice is not None:
-            notice(f"ONNX backend unavailable for {model!r} ({exc}); using sentence-transformers (slower start)")
+            reason = " ".join(str(exc).split())
+            notice(f"ONNX backend unavailable for {model!r} ({reason}); using sentence-transformers (slower start)")
         st_model = exc.st_model if exc.st_model is not None else _load_sentence_transformer(model, source)
         return TorchEmbedder(model, st_model)
