@@ -73,7 +73,8 @@ def main() -> None:
     name = f"quality_{args.dataset.name}_{args.precision}".lower().replace("-", "_")
     started = time.perf_counter()
     with connect(settings) as conn:
-        coll = init_collection(conn, name, model=args.model, dimension=embedder.dimension, max_seq_length=embedder.max_seq_length).collection
+        coll = init_collection(conn, name, model=args.model, dimension=embedder.dimension, max_seq_length=embedder.max_seq_length,
+                               precision=args.precision).collection
         report = ingest_paths(conn, coll, embedder, [str(args.dataset / "corpus.jsonl")])
         ingest_s = time.perf_counter() - started
         queries = read_queries(str(args.dataset / "queries.jsonl"))

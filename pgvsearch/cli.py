@@ -81,10 +81,12 @@ def _connection(settings: "Settings") -> Iterator["psycopg.Connection[Any]"]:
         conn.close()
 
 
-def _load_embedder(model: str, settings: "Settings", quiet: bool = False) -> "Embedder":
+def _load_embedder(model: str, settings: "Settings", quiet: bool = False, precision: str = "fp32") -> "Embedder":
     from .embedding import load_embedder
 
-    return load_embedder(model, cache_dir=settings.model_cache, notice=None if quiet else (lambda m: _err(f"note: {m}")))
+    return load_embedder(
+        model, cache_dir=settings.model_cache, precision=precision, notice=None if quiet else (lambda m: _err(f"note: {m}"))
+    )
 
 
 def _collection(conn: "psycopg.Connection[Any]", settings: "Settings", model: str | None) -> "Collection":
@@ -117,6 +119,7 @@ def init(
     chunk_tokens: Optional[int] = typer.Option(None, "--chunk-tokens", help="Max tokens per chunk [default: the model's max sequence length]."),
     chunk_overlap: int = typer.Option(32, "--chunk-overlap", help="Tokens shared by neighbouring chunks."),
     text_config: str = typer.Option("english", "--text-config", help="PostgreSQL text search configuration for keyword search."),
+    precision: str = typer.Option("fp32", "--precision", help="Embedding precision: fp32, or int8 (quantized ONNX: faster ingest, slightly different vectors)."),
     dsn: Optional[str] = DsnOpt,
     collection: Optional[str] = CollectionOpt,
     fmt: Optional[str] = FormatOpt,
@@ -129,17 +132,17 @@ def init(
     from .schema import init_collection
 
     settings = _settings(dsn, collection)
-    embedder = _load_embedder(model, settings)
+    embedder = _load_embedder(model, settings, precision=precision)
     with _connection(settings) as conn:
         result = init_collection(
             conn, settings.collection, model=model, dimension=embedder.dimension, max_seq_length=embedder.max_seq_length,
-            storage=storage, text_config=text_config, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap,
+            storage=storage, text_config=text_config, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap, precision=precision,
         )
     coll = result.collection
     info = {
         "collection": coll.name, "created": result.created, "model": coll.model, "dimension": coll.dimension,
         "storage": coll.storage, "chunk_tokens": coll.chunk_tokens, "chunk_overlap": coll.chunk_overlap,
-        "backend": embedder.backend,
+        "precision": coll.precision, "backend": embedder.backend,
     }
     from .render import pick_format, print_json
 
@@ -177,7 +180,7 @@ def ingest(
     settings = _settings(dsn, collection)
     with _connection(settings) as conn:
         coll = _collection(conn, settings, model)
-        embedder = _load_embedder(coll.model, settings, quiet)
+        embedder = _load_embedder(coll.model, settings, quiet, coll.precision)
         progress = _progress_bar(quiet)
         try:
             with _terminate_as_interrupt():
@@ -237,7 +240,7 @@ def _run_search(
     settings = _settings(dsn, collection)
     with _connection(settings) as conn:
         coll = _collection(conn, settings, model)
-        searcher = Searcher(conn, coll, lambda: _load_embedder(coll.model, settings))
+        searcher = Searcher(conn, coll, lambda: _load_embedder(coll.model, settings, precision=coll.precision))
         if show_sql:
             _err(searcher.show_sql(mode, options.validate()))
             return
@@ -327,6 +330,54 @@ def hybrid(
     _run_search("hybrid", query, queries, options, fmt, show_sql, model, dsn, collection)
 
 
+@app.command("ask")
+def ask_command(
+    question: str = typer.Argument(..., help="The question to answer from the collection's documents."),
+    k: int = typer.Option(5, "-k", "--limit", help="Passages to retrieve with the hybrid ranking.", min=1),
+    candidates: int = CandidatesOpt,
+    prefix: Optional[str] = PrefixOpt,
+    meta: Optional[List[str]] = MetaOpt,
+    context_tokens: int = typer.Option(3000, "--context-tokens", help="Token budget for the passages (counted with the collection's tokenizer).", min=1),
+    llm_url: Optional[str] = typer.Option(None, "--llm-url", help="OpenAI-compatible base URL, e.g. http://localhost:11434/v1 [default: OPENAI_BASE_URL, config llm_url].", show_default=False),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model", help="Chat model [default: PGVSEARCH_LLM_MODEL, config llm_model; gpt-4o-mini with only OPENAI_API_KEY].", show_default=False),
+    llm_timeout: float = typer.Option(60.0, "--llm-timeout", help="Seconds to wait for the model to connect and for each piece of its answer."),
+    show_prompt: bool = typer.Option(False, "--show-prompt", help="Print the messages that would be sent (JSON) and exit; no model is called."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="table (answer, then cited sources) or json (one object) [default: table on a terminal, json when piped].", show_default=False),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No note when answering without a language model."),
+    model: Optional[str] = ModelOpt,
+    dsn: Optional[str] = DsnOpt,
+    collection: Optional[str] = CollectionOpt,
+    debug: bool = DebugOpt,
+) -> None:
+    """Answer a question from the documents, citing them as [1], [2]; extractive when no language model is set.
+
+    Example: OPENAI_BASE_URL=http://localhost:11434/v1 pgvsearch ask "how do I get a refund?" --llm-model llama3.1
+    """
+    from .ask import ask, prompt_request, resolve_llm, retrieve
+    from .render import answer_writer, pick_format, print_answer, print_json
+
+    settings = _settings(dsn, collection)
+    llm, note = resolve_llm(settings, url=llm_url, model=llm_model, timeout=llm_timeout)
+    fmt = pick_format(fmt)
+    if fmt not in ("table", "json"):
+        raise UsageError("ask prints --format table or json")
+    with _connection(settings) as conn:
+        coll = _collection(conn, settings, model)
+        embedder = _load_embedder(coll.model, settings, quiet, coll.precision)
+        options = _options(k, candidates, prefix, meta)
+        if show_prompt:
+            print_json(prompt_request(question, retrieve(conn, coll, embedder, question, options, context_tokens=context_tokens), llm))
+            return
+        if note and not quiet:
+            _err(note)
+        result = ask(conn, coll, embedder, question, options, llm, context_tokens=context_tokens,
+                     on_token=answer_writer() if fmt == "table" else None)
+    if fmt == "json":
+        print_json(result.to_dict())
+    else:
+        print_answer(result, written=True)
+
+
 @app.command("eval")
 def eval_command(
     queries: str = typer.Option(..., "--queries", help="BEIR queries.jsonl ({\"_id\", \"text\"})."),
@@ -368,7 +419,7 @@ def eval_command(
     settings = _settings(dsn, collection)
     with _connection(settings) as conn:
         coll = _collection(conn, settings, model)
-        searcher = Searcher(conn, coll, lambda: _load_embedder(coll.model, settings))
+        searcher = Searcher(conn, coll, lambda: _load_embedder(coll.model, settings, precision=coll.precision))
         results = evaluate(searcher, query_list, judgments, plan, gain=gain, per_query=per_query)
     if per_query:
         for result in results:

@@ -149,6 +149,7 @@ class Collection:
     chunk_tokens: int
     chunk_overlap: int
     max_seq_length: int
+    precision: str = "fp32"  # of the embedding model: fp32, or int8 (quantized ONNX)
     created_at: datetime | None = None
 
     @property
@@ -157,7 +158,7 @@ class Collection:
 
     def chunking_fingerprint(self) -> str:
         """What, besides the text, decides a document's chunks and vectors."""
-        return f"{self.model}|{self.dimension}|{self.storage}|{self.chunk_tokens}|{self.chunk_overlap}|{self.text_config}"
+        return f"{self.model}|{self.precision}|{self.dimension}|{self.storage}|{self.chunk_tokens}|{self.chunk_overlap}|{self.text_config}"
 
 
 def schema_for(collection: str) -> str:

@@ -67,6 +67,7 @@ def init_collection(
     text_config: str = DEFAULT_TEXT_CONFIG,
     chunk_tokens: int | None = None,
     chunk_overlap: int = DEFAULT_OVERLAP,
+    precision: str = "fp32",
 ) -> InitResult:
     """Create the collection's schema if needed and record its model. Idempotent.
 
@@ -89,6 +90,11 @@ def init_collection(
                     f"collection {name!r} exists with model {existing.model} ({existing.dimension} dims), "
                     f"not {model} ({dimension} dims); use another --collection or `pgvsearch drop {name}` first"
                 )
+            if existing.precision != precision:
+                raise ConfigError(
+                    f"collection {name!r} exists with {existing.precision} embeddings, not {precision}; "
+                    f"use another --collection or `pgvsearch drop {name}` first"
+                )
             # Re-running the DDL repairs a schema whose objects were dropped; all statements are IF NOT EXISTS.
             _create_schema(conn, existing)
             return InitResult(existing, created=False)
@@ -109,6 +115,7 @@ def init_collection(
             chunk_tokens=tokens,
             chunk_overlap=chunk_overlap,
             max_seq_length=max_seq_length,
+            precision=precision,
         )
         _create_schema(conn, coll)
         conn.execute(
@@ -123,6 +130,7 @@ def init_collection(
                 "chunk_tokens": coll.chunk_tokens,
                 "chunk_overlap": coll.chunk_overlap,
                 "max_seq_length": coll.max_seq_length,
+                "precision": coll.precision,
             },
         )
         stored = get_collection(conn, name)

@@ -14,3 +14,7 @@ CREATE TABLE IF NOT EXISTS pgvsearch.collections (
     max_seq_length  integer NOT NULL,
     created_at      timestamptz NOT NULL DEFAULT now()
 );
+
+-- Columns added after the first release (ADD COLUMN IF NOT EXISTS keeps old registries working).
+ALTER TABLE pgvsearch.collections
+    ADD COLUMN IF NOT EXISTS precision text NOT NULL DEFAULT 'fp32' CHECK (precision IN ('fp32', 'int8'));
