@@ -32,6 +32,9 @@ _EXPORTS = {
     "semantic_search": "search",
     "keyword_search": "search",
     "hybrid_search": "search",
+    "ask_question": "ask",
+    "Answer": "ask",
+    "LLMConfig": "ask",
     "PgvsearchError": "errors",
     "ExitCode": "errors",
 }

@@ -356,6 +356,8 @@ def ask_command(
     from .ask import ask, prompt_request, resolve_llm, retrieve
     from .render import answer_writer, pick_format, print_answer, print_json
 
+    if not question.strip():
+        raise UsageError("the question is empty")
     settings = _settings(dsn, collection)
     llm, note = resolve_llm(settings, url=llm_url, model=llm_model, timeout=llm_timeout)
     fmt = pick_format(fmt)

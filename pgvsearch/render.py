@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from typing import IO, TYPE_CHECKING, Any, Iterable, Sequence
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 if TYPE_CHECKING:
+    from .ask import Answer
     from .ingest import IngestReport
     from .search import Hit
 
@@ -145,3 +146,45 @@ def ingest_summary(report: "IngestReport") -> str:
     if report.interrupted:
         lines.append("interrupted: committed documents are complete; run the same command again to finish")
     return "\n".join(lines)
+
+
+# --- ask: the answer, then the sources it cites ----------------------------------------
+_CONTROL_CHARS = dict.fromkeys(c for c in range(32) if chr(c) not in "\n\t")
+_CONTROL_CHARS[127] = None
+
+
+def answer_writer(out: IO[str] | None = None) -> Callable[[str], None]:
+    """A callback writing each piece of an answer as it arrives (control characters, such as
+    terminal escapes a document could smuggle into a model's output, are dropped)."""
+    stream = out or sys.stdout
+
+    def write(piece: str) -> None:
+        stream.write(piece.translate(_CONTROL_CHARS))
+        stream.flush()
+
+    return write
+
+
+def print_answer(answer: "Answer", *, written: bool = False, out: IO[str] | None = None) -> None:
+    """The answer (unless ``written`` already, e.g. streamed) and a table of the sources it cites."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = out or sys.stdout
+    if not written:
+        answer_writer(out)(answer.answer)
+    out.write("\n" if answer.answer.endswith("\n") else "\n\n")
+    out.flush()
+    if not answer.sources:
+        return
+    title = "cited sources" if answer.mode == "llm" else "sources of these sentences"
+    table = Table(title=title, title_justify="left")
+    table.add_column("#", justify="right", style="bold")
+    table.add_column("document", style="cyan", no_wrap=True)
+    table.add_column("title", overflow="fold", ratio=1)
+    table.add_column("chunk", justify="right")
+    table.add_column("RRF score", justify="right")
+    for source in answer.sources:
+        title_text = "" if source.title == source.doc_id else source.title
+        table.add_row(f"\\[{source.n}]", escape(source.doc_id), escape(title_text), str(source.chunk), f"{source.score:.4f}")
+    _console(out).print(table)
