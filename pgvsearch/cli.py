@@ -389,7 +389,7 @@ def eval_command(
     semantic_weight: str = typer.Option("1", "--semantic-weight", help="Semantic weight(s) for hybrid, comma-separated."),
     keyword_weight: str = typer.Option("1", "--keyword-weight", help="Keyword weight(s) for hybrid, comma-separated."),
     candidates: str = typer.Option("100", "--candidates", help="Candidate depth(s) per branch, comma-separated."),
-    gain: str = typer.Option("exponential", "--gain", help="nDCG gain: exponential (2^rel-1) or linear (rel)."),
+    gain: str = typer.Option("linear", "--gain", help="nDCG gain: linear (rel, as pytrec_eval/BEIR) or exponential (2^rel-1)."),
     per_query: bool = typer.Option(False, "--per-query", help="Print one JSON line per query and variant instead of the summary."),
     fmt: Optional[str] = FormatOpt,
     model: Optional[str] = ModelOpt,
@@ -538,8 +538,15 @@ def server_status(fmt: Optional[str] = FormatOpt, debug: bool = DebugOpt) -> Non
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("PGVSEARCH_DEBUG") == "1"
+    if argv is None:
+        # Run as the command: SIGTERM (cron's `timeout`, systemd) is Ctrl-C from the start,
+        # not only once an ingest has begun, so every command exits 130 with a message.
+        signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         code = app(args=args, prog_name="pgvsearch", standalone_mode=False)
+        if code == ExitCode.INTERRUPTED:
+            # Typer turns Ctrl-C (or SIGTERM) inside a command into a silent exit code 130: say so.
+            _err("pgvsearch: interrupted")
     except typer.Exit as exc:
         code = exc.exit_code
     except typer.Abort:
@@ -568,6 +575,10 @@ def main(argv: list[str] | None = None) -> None:
                 traceback.print_exc()
             code = _unexpected(exc)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _is_usage_error(exc: Exception) -> bool:

@@ -1,9 +1,9 @@
 """Retrieval evaluation on BEIR-style files: nDCG@10, Recall@100, MRR@10 and latency per mode.
 
 Metrics are per document: a hit list is de-duplicated by doc_id (a document's first, best
-chunk counts). nDCG uses graded gains 2^rel - 1 (``gain="exponential"``, the default) or
-rel (``gain="linear"``, as pytrec_eval/BEIR), with the ideal ranking built from all judged
-relevant documents of the query.
+chunk counts). nDCG uses graded gains: rel (``gain="linear"``, the default, as pytrec_eval
+and so the published BEIR baselines) or 2^rel - 1 (``gain="exponential"``), with the ideal
+ranking built from all judged relevant documents of the query.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def _gain(rel: float, gain: str) -> float:
     return (2.0**rel - 1.0) if gain == "exponential" else rel
 
 
-def ndcg_at(ranked: Sequence[str], judgments: Mapping[str, float], k: int = 10, gain: str = "exponential") -> float:
+def ndcg_at(ranked: Sequence[str], judgments: Mapping[str, float], k: int = 10, gain: str = "linear") -> float:
     dcg = sum(_gain(judgments.get(d, 0.0), gain) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
     ideal = sorted((r for r in judgments.values() if r > 0), reverse=True)[:k]
     idcg = sum(_gain(r, gain) / math.log2(i + 2) for i, r in enumerate(ideal))
@@ -157,7 +157,7 @@ def evaluate(
     qrels: Qrels,
     plan: Sequence[Variant],
     *,
-    gain: str = "exponential",
+    gain: str = "linear",
     per_query: bool = False,
 ) -> list[ModeResult]:
     """Run every judged query through every variant and aggregate the metrics."""

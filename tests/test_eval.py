@@ -20,13 +20,14 @@ def test_ndcg_hand_computed() -> None:
     # exponential gains: DCG = (2^1-1)/log2(2) + 0 + (2^3-1)/log2(4) = 1 + 3.5 = 4.5
     # ideal a, c, b: 7/1 + 3/log2(3) + 1/2
     ideal = 7 + 3 / math.log2(3) + 0.5
-    assert ndcg_at(ranked, judgments, 10) == pytest.approx(4.5 / ideal)
+    assert ndcg_at(ranked, judgments, 10, gain="exponential") == pytest.approx(4.5 / ideal)
     # linear gains: DCG = 1 + 3/2 = 2.5; ideal = 3 + 2/log2(3) + 1/2
     assert ndcg_at(ranked, judgments, 10, gain="linear") == pytest.approx(2.5 / (3 + 2 / math.log2(3) + 0.5))
     assert ndcg_at(["a", "c", "b"], judgments) == pytest.approx(1.0)
     assert ndcg_at(["x", "y"], judgments) == 0.0
     # The cut-off applies to both the ranking and the ideal list.
-    assert ndcg_at(["b", "a"], judgments, k=1) == pytest.approx(1 / 7)
+    assert ndcg_at(["b", "a"], judgments, k=1, gain="exponential") == pytest.approx(1 / 7)
+    assert ndcg_at(["b", "a"], judgments, k=1) == pytest.approx(1 / 3)
 
 
 def test_recall_mrr_percentile_and_dedupe() -> None:
