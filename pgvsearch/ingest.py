@@ -179,6 +179,21 @@ def write_batch(conn: "psycopg.Connection[Any]", coll: Collection, batch: Embedd
                     copy.write_row((pk, chunk.position, chunk.context, chunk.content, wrap(vec)))
 
 
+# SQLSTATE classes that mean "this data is unacceptable" (data exception, integrity
+# violation, program limit exceeded) rather than a broken connection or server.
+_DOCUMENT_ERROR_CLASSES = ("22", "23", "54")
+
+
+def _refused(exc: BaseException, conn: "psycopg.Connection[Any]") -> bool:
+    """Did the database refuse this data, leaving the connection usable for other documents?"""
+    sqlstate = getattr(exc, "sqlstate", None)
+    return bool(sqlstate) and sqlstate[:2] in _DOCUMENT_ERROR_CLASSES and not conn.broken and not conn.closed
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 class Ingestor:
     """One ingest run into one collection. Use :func:`ingest_paths` unless you need the parts."""
 
@@ -280,7 +295,7 @@ class Ingestor:
         texts = [c.embed_text for d in docs for c in d.chunks]
         started = time.perf_counter()
         try:
-            matrix = self._checked(self.embedder.embed(texts))
+            matrix = self._checked(self.embedder.embed(texts), len(texts))
             vectors, offset = [], 0
             for d in docs:
                 vectors.append(matrix[offset : offset + len(d.chunks)])
@@ -291,7 +306,7 @@ class Ingestor:
             kept, vectors = [], []
             for d in docs:
                 try:
-                    vectors.append(self._checked(self.embedder.embed([c.embed_text for c in d.chunks])))
+                    vectors.append(self._checked(self.embedder.embed([c.embed_text for c in d.chunks]), len(d.chunks)))
                     kept.append(d)
                 except EmbeddingError as exc:
                     with self._lock:
@@ -300,13 +315,17 @@ class Ingestor:
         self.report.embedded_chunks += sum(len(d.chunks) for d in kept)
         return EmbeddedBatch(kept, vectors)
 
-    def _checked(self, matrix: "np.ndarray") -> "np.ndarray":
+    def _checked(self, matrix: "np.ndarray", n_texts: int) -> "np.ndarray":
+        """The embedder's output, if it is one finite, non-zero vector of the collection's
+        dimension per text (any Embedder may be plugged in: do not trust it)."""
         import numpy as np
 
-        if matrix.ndim != 2 or matrix.shape[1] != self.coll.dimension:
-            raise EmbeddingError(f"model returned vectors of shape {matrix.shape}, expected (n, {self.coll.dimension})")
+        if matrix.ndim != 2 or matrix.shape != (n_texts, self.coll.dimension):
+            raise EmbeddingError(f"model returned vectors of shape {matrix.shape}, expected ({n_texts}, {self.coll.dimension})")
         if not np.isfinite(matrix).all():
             raise EmbeddingError("model returned a NaN or infinite vector")
+        if (np.abs(matrix).max(axis=1) == 0).any():
+            raise EmbeddingError("model returned an all-zero vector")
         return matrix
 
     # -- stage 3: write ----------------------------------------------------------------
@@ -314,9 +333,30 @@ class Ingestor:
         if not batch.documents:
             return
         started = time.perf_counter()
-        write_batch(self.conn, self.coll, batch)
+        written = batch.documents
+        try:
+            write_batch(self.conn, self.coll, batch)
+        except Exception as exc:
+            if not _refused(exc, self.conn):
+                raise
+            # One document the database refuses (an id too long for its index, ...) must not
+            # sink the others: write them one by one and report the ones refused.
+            written = []
+            for d, vecs in zip(batch.documents, batch.vectors):
+                error: BaseException = exc
+                if len(batch.documents) > 1:
+                    try:
+                        write_batch(self.conn, self.coll, EmbeddedBatch([d], [vecs]))
+                        written.append(d)
+                        continue
+                    except Exception as doc_exc:
+                        if not _refused(doc_exc, self.conn):
+                            raise
+                        error = doc_exc
+                with self._lock:
+                    self.report.skip(d.doc.source, f"refused by the database: {_first_line(error)}")
         with self._lock:
-            for d in batch.documents:
+            for d in written:
                 if d.replaces:
                     self.report.updated += 1
                 else:

@@ -155,9 +155,12 @@ def _scrub(s: str) -> str:
 
 
 def _scrub_json(value: Any) -> Any:
-    """Recursively scrub strings inside a JSON value (keys included)."""
+    """Recursively scrub strings inside a JSON value (keys included); non-finite numbers
+    (``1e400`` parses as infinity) become null, as PostgreSQL's jsonb rejects them."""
     if isinstance(value, str):
         return _scrub(value)
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
     if isinstance(value, dict):
         return {_scrub(str(k)): _scrub_json(v) for k, v in value.items()}
     if isinstance(value, list):
