@@ -430,7 +430,7 @@ class OnnxEmbedder:
         self._output: str = self._session.get_outputs()[0].name
 
         self._tokenizer_json: str = (folder / _TOKENIZER_FILE).read_text(encoding="utf-8")
-        self._count_tok: tokenizers.Tokenizer = _fresh_tokenizer(self._tokenizer_json)
+        self._count_tok: tokenizers.Tokenizer | None = None  # built on first use: queries never need it
         self._run_tok: tokenizers.Tokenizer = _fresh_tokenizer(self._tokenizer_json)
         self._run_tok.enable_truncation(
             max_length=self.max_seq_length,
@@ -441,6 +441,8 @@ class OnnxEmbedder:
         return _fresh_tokenizer(self._tokenizer_json)
 
     def count_tokens(self, text: str) -> int:
+        if self._count_tok is None:
+            self._count_tok = _fresh_tokenizer(self._tokenizer_json)
         return len(self._count_tok.encode(text, add_special_tokens=False).ids)
 
     def _infer(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
