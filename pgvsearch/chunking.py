@@ -70,6 +70,9 @@ class Chunker:
         text = text.strip()
         if not text:
             return []
+        whole = Chunk(position=0, content=text, context=title.strip())
+        if self.count_tokens(whole.embed_text) + self.special_tokens <= self.max_tokens:
+            return [whole]  # the document fits the model's window: splitting could only lose context
         headings = [(m.start(), len(m.group(1)), m.group(2).strip()) for m in HEADING_RE.finditer(text)] if markdown else []
         context_cap = min(MAX_CONTEXT_TOKENS, self.max_tokens // 4)
         title_ctx = self._truncate(title.strip(), context_cap) if title.strip() else ""

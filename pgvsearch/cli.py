@@ -195,11 +195,19 @@ def ingest(
     if report:
         import json
 
-        report.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+        try:
+            report.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+        except OSError as exc:
+            _err(f"pgvsearch: warning: cannot write the report {report}: {exc.strerror or exc}")
     if fmt == "json":
         print_json(data)
+    elif fmt is not None:
+        raise UsageError("ingest --format takes json (the report on stdout)")
     if not quiet or result.interrupted:
         _err(ingest_summary(result))
+    elif result.partial:
+        # --quiet keeps cron mail empty unless something went wrong: the skips are that something.
+        _err("\n".join(f"skipped {item['path']}: {item['reason']}" for item in result.skipped))
     if result.interrupted:
         raise typer.Exit(int(ExitCode.INTERRUPTED))
     if result.partial:
@@ -233,7 +241,7 @@ def _run_search(
     show_sql: bool, model: str | None, dsn: str | None, collection: str | None,
 ) -> None:
     from .render import pick_format, print_hits
-    from .search import Query, Searcher, read_queries
+    from .search import Searcher, read_queries
 
     if (query is None) == (queries is None):
         raise UsageError("give a QUERY or --queries FILE (not both)")
@@ -586,14 +594,30 @@ def _is_usage_error(exc: Exception) -> bool:
     return hasattr(exc, "format_message") and any(cls.__name__ == "ClickException" for cls in type(exc).__mro__)
 
 
+def _redact_secrets(text: str) -> str:
+    """Backstop for messages we did not write: no DSN password or API key may be printed."""
+    from .config import redact_dsn
+
+    text = redact_dsn(text)
+    for name in ("OPENAI_API_KEY", "PGPASSWORD"):
+        secret = (os.environ.get(name) or "").strip()
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
 def _unexpected(exc: Exception) -> int:
+    message = _redact_secrets(" ".join(str(exc).split()))
     if type(exc).__module__.startswith("psycopg"):
         import psycopg
 
-        if isinstance(exc, psycopg.OperationalError):
-            _err(f"pgvsearch: error: lost the database connection: {' '.join(str(exc).split())}")
+        state = getattr(exc, "sqlstate", None) or ""
+        # Connection exceptions (class 08), administrator shutdowns (57P0x) or a connection
+        # that broke without a SQLSTATE: the database went away.
+        if isinstance(exc, psycopg.OperationalError) and (not state or state.startswith("08") or state.startswith("57P0")):
+            _err(f"pgvsearch: error: lost the database connection: {message}; committed work is kept, run the command again")
             return int(ExitCode.DATABASE)
-    _err(f"pgvsearch: unexpected error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+    _err(f"pgvsearch: unexpected error: {type(exc).__name__}: {message} (run with --debug for the traceback)")
     return int(ExitCode.UNEXPECTED)
 
 

@@ -81,6 +81,12 @@ def connect(settings: Settings, *, autocommit: bool = True) -> "psycopg.Connecti
             connect_timeout=settings.connect_timeout,
             application_name="pgvsearch",
         )
+    except psycopg.ProgrammingError:
+        # A malformed connection string: psycopg's message quotes it, password included.
+        raise ConfigError(
+            f"the connection string (from {settings.dsn_source}) is malformed: use key=value pairs "
+            "(host=... dbname=...) or a postgresql://user@host:port/dbname URI"
+        ) from None
     except psycopg.OperationalError as exc:
         if settings.embedded:
             # A stale postmaster.pid can point at a dead socket: start the server properly once.
@@ -151,10 +157,6 @@ class Collection:
     max_seq_length: int
     precision: str = "fp32"  # of the embedding model: fp32, or int8 (quantized ONNX)
     created_at: datetime | None = None
-
-    @property
-    def vector_type(self) -> str:
-        return self.storage
 
     def chunking_fingerprint(self) -> str:
         """What, besides the text, decides a document's chunks and vectors."""

@@ -161,6 +161,11 @@ def evaluate(
     per_query: bool = False,
 ) -> list[ModeResult]:
     """Run every judged query through every variant and aggregate the metrics."""
+    if not plan:
+        raise UsageError("nothing to evaluate: give at least one mode and one value for each tuning list")
+    for variant in plan:
+        if variant.options.candidates < 100:
+            raise UsageError("--candidates must be at least 100: Recall@100 needs 100 documents from each ranking")
     judged = [q for q in queries if q.query_id in qrels and any(r > 0 for r in qrels[q.query_id].values())]
     if not judged:
         raise UsageError("no query has relevance judgments: check that query ids match the qrels file")

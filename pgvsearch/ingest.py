@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 import queue
 import sys
 import threading
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from .embedding import Embedder
 
 VOLATILE_METADATA = frozenset({"mtime", "size", "line"})
-SEGMENT_CHARS = 100_000
+SEGMENT_CHARS = 30_000  # keeps tsvector positions under 16383, so term frequencies are exact
 MARKDOWN_FORMATS = frozenset({"md", "html", "txt", "rst", "jsonl", "pdf"})
 
 
@@ -228,6 +230,7 @@ class Ingestor:
         self._seen: dict[str, str] = {}
         self._existing: dict[str, str] = {}
         self._keep_sources: set[str] = set()
+        self._read_files: set[str] = set()
         self._lock = threading.Lock()
 
     # -- stage 1: read, parse, hash, chunk ---------------------------------------------
@@ -246,6 +249,7 @@ class Ingestor:
                     continue
                 file_path, root = item
                 yield from parse_file(file_path, root, max_bytes=self.max_bytes)
+                self._read_files.add(str(file_path))
                 if self.on_progress:
                     self.on_progress(1)
 
@@ -258,7 +262,7 @@ class Ingestor:
                     with self._lock:
                         self.report.skip(item.path, item.reason)
                         # A file we could not read this time is not a deleted file: keep its documents.
-                        self._keep_sources.add(item.path)
+                        self._keep_sources.add(_skipped_file(item.path))
                     continue
                 doc = item
                 for w in doc.warnings:
@@ -481,12 +485,36 @@ class Ingestor:
             return
         started = time.perf_counter()
         with self.conn.transaction():
-            rows = self.conn.execute(
-                sql_statement("prune_documents", schema=self.coll.schema),
-                {"exact": exact, "prefixes": prefixes, "seen": list(self._seen), "keep": sorted(self._keep_sources)},
+            candidates = self.conn.execute(
+                sql_statement("prune_candidates", schema=self.coll.schema),
+                {"exact": exact, "prefixes": prefixes, "seen": list(self._seen)},
             ).fetchall()
-        self.report.deleted += len(rows)
+            gone = [doc_id for doc_id, source in candidates if self._source_gone(source)]
+            if gone:
+                self.conn.execute(sql_statement("delete_documents", schema=self.coll.schema), {"doc_ids": gone})
+        self.report.deleted += len(gone)
         self.report.db_seconds += time.perf_counter() - started
+
+    def _source_gone(self, source: str) -> bool:
+        """Prune only what is really gone: a file that no longer exists, or a record missing from
+        a JSONL file read in full this run. Files left out by --include/--exclude, hidden files,
+        and files or folders that could not be read keep their documents."""
+        path, record, _ = source.partition("#")
+        if path in self._keep_sources:
+            return False
+        try:
+            os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return True
+        except OSError:
+            return False  # e.g. permission denied: not evidence that it is gone
+        return bool(record) and path in self._read_files
+
+
+def _skipped_file(path: str) -> str:
+    """The file behind a skipped input: JSONL lines are reported as ``file.jsonl:LINE``."""
+    match = re.match(r"^(.*):(\d+)$", path)
+    return match.group(1) if match and os.path.isfile(match.group(1)) else path
 
 
 def ingest_paths(

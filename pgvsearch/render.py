@@ -26,6 +26,10 @@ CSV_FIELDS = ("query_id", "rank", "doc_id", "title", "chunk", "score", "semantic
 def pick_format(requested: str | None, stream: IO[str] | None = None) -> str:
     """Tables on a terminal, JSON lines when piped (unless asked otherwise)."""
     if requested:
+        if requested not in FORMATS:
+            from .errors import UsageError
+
+            raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {requested!r}")
         return requested
     stream = stream or sys.stdout
     return "table" if stream.isatty() else "json"
@@ -75,13 +79,16 @@ def _hits_table(hits: Sequence["Hit"], mode: str, out: IO[str]) -> None:
     if mode == "hybrid":
         table.add_column("sem #", justify="right")
         table.add_column("kw #", justify="right")
+    from rich.markup import escape
+
     for hit in hits:
-        doc = f"{hit.doc_id}\n[dim]{hit.title}[/dim]" if hit.title and hit.title != hit.doc_id else hit.doc_id
-        row = [str(hit.rank), doc, snippet(hit.text), f"{hit.score:.4f}"]
+        # Document text is data: escape it so "[...]" in a title or snippet is shown, not parsed.
+        doc = f"{escape(hit.doc_id)}\n[dim]{escape(hit.title)}[/dim]" if hit.title and hit.title != hit.doc_id else escape(hit.doc_id)
+        row = [str(hit.rank), doc, escape(snippet(hit.text)), f"{hit.score:.4f}"]
         if mode == "hybrid":
             row += [_fmt_rank(hit.semantic_rank), _fmt_rank(hit.keyword_rank)]
         if batched:
-            row.insert(0, hit.query_id or "")
+            row.insert(0, escape(hit.query_id or ""))
         table.add_row(*row)
     console.print(table)
 
@@ -113,8 +120,10 @@ def print_mapping_table(title: str, rows: Iterable[tuple[str, Any]], out: IO[str
     table = Table(title=title, title_justify="left", show_header=False)
     table.add_column("key", style="bold")
     table.add_column("value", overflow="fold")
+    from rich.markup import escape
+
     for key, value in rows:
-        table.add_row(key, str(value))
+        table.add_row(escape(key), escape(str(value)))
     _console(out or sys.stdout).print(table)
 
 

@@ -176,8 +176,10 @@ def drop_collection(conn: "psycopg.Connection[Any]", name: str) -> bool:
 
 
 def collection_status(conn: "psycopg.Connection[Any]", coll: Collection) -> dict[str, Any]:
+    from psycopg import sql as psql
+
     def qualified(rel: str) -> str:
-        return f'"{coll.schema}".{rel}'
+        return psql.Identifier(coll.schema, rel).as_string(conn)
 
     cur = conn.execute(
         sql_statement("collection_status", schema=coll.schema),

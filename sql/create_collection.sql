@@ -1,6 +1,6 @@
--- One schema per collection. Placeholders: {schema} (identifier), {vector_type}
--- (e.g. vector(384) or halfvec(3072)), {ops} (vector_cosine_ops / halfvec_cosine_ops),
--- {text_config} (a regconfig literal such as 'english').
+-- One schema per collection. Placeholders (filled by pgvsearch/schema.py): the schema
+-- identifier, the vector type (e.g. vector(384) or halfvec(3072)), its cosine operator class,
+-- and the text search configuration literal (e.g. 'english').
 CREATE SCHEMA IF NOT EXISTS {schema};
 
 -- A source document: a file (doc_id = path relative to the folder given) or a record.

@@ -275,3 +275,28 @@ def test_halfvec_storage_ingests_and_searches(conn: Any, embedder: Any, tmp_path
     ingest_paths(conn, coll, embedder, [str(tmp_path)])
     hits = Searcher(conn, coll, embedder).run("I was charged twice for the same order", "hybrid", SearchOptions(k=3))
     assert hits[0].doc_id == "billing/refunds-and-duplicate-charges.md"
+
+
+def test_prune_keeps_files_that_still_exist_but_were_not_selected(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
+    from pgvsearch.ingest import ingest_paths
+
+    (tmp_path / "a.md").write_text("# A\n\nalpha\n")
+    (tmp_path / "b.txt").write_text("beta text\n")
+    records = tmp_path / "r.jsonl"
+    records.write_text(json.dumps({"_id": "r1", "text": "one"}) + "\n" + json.dumps({"_id": "r2", "text": "two"}) + "\n")
+    ingest_paths(conn, collection, embedder, [str(tmp_path)])
+    assert set(_docs(conn, collection)) == {"a.md", "b.txt", "r1", "r2"}
+    # Only Markdown this time: the text file and the JSONL records still exist and stay.
+    report = ingest_paths(conn, collection, embedder, [str(tmp_path)], include=["*.md"], prune=True)
+    assert report.deleted == 0 and set(_docs(conn, collection)) == {"a.md", "b.txt", "r1", "r2"}
+    # A record removed from a JSONL file that was read in full is gone; so is a deleted file.
+    records.write_text(json.dumps({"_id": "r1", "text": "one"}) + "\n")
+    (tmp_path / "b.txt").unlink()
+    report = ingest_paths(conn, collection, embedder, [str(tmp_path)], prune=True)
+    assert report.deleted == 2 and set(_docs(conn, collection)) == {"a.md", "r1"}
+    # A malformed line keeps the records of its file: the record it held may still be there.
+    records.write_text(json.dumps({"_id": "r1", "text": "one"}) + "\n{not json\n")
+    ingest_paths(conn, collection, embedder, [str(tmp_path)])
+    records.write_text("{not json\n")
+    report = ingest_paths(conn, collection, embedder, [str(tmp_path)], prune=True)
+    assert report.deleted == 0 and "r1" in _docs(conn, collection)
