@@ -186,10 +186,10 @@ def ingest(
             with _terminate_as_interrupt():
                 result = ingest_paths(
                     conn, coll, embedder, paths, include=include or (), exclude=exclude or (), prune=prune, wait=wait,
-                    max_bytes=int(max_size * 1024 * 1024), on_progress=progress.update if progress else None,
+                    max_bytes=int(max_size * 1024 * 1024), on_progress=progress.update if progress is not None else None,
                 )
         finally:
-            if progress:
+            if progress is not None:
                 progress.close()
     data = result.to_dict()
     if report:

@@ -300,3 +300,30 @@ def test_prune_keeps_files_that_still_exist_but_were_not_selected(conn: Any, emb
     records.write_text("{not json\n")
     report = ingest_paths(conn, collection, embedder, [str(tmp_path)], prune=True)
     assert report.deleted == 0 and "r1" in _docs(conn, collection)
+
+
+def test_progress_bar_on_a_terminal(collection: Any, tmp_path: Path) -> None:
+    """On a terminal ingest shows progress on stderr; the run must work exactly as when piped."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    for i in range(3):
+        (tmp_path / f"n{i}.md").write_text(f"# Note {i}\n\ntext {i}\n")
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "pgvsearch", "ingest", str(tmp_path), "-c", collection.name],
+                            stdin=subprocess.DEVNULL, stdout=follower, stderr=follower, close_fds=True)
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        output += data
+    assert proc.wait(timeout=120) == 0, output.decode(errors="replace")
+    text = output.decode(errors="replace")
+    assert "3 added" in text and "Traceback" not in text
