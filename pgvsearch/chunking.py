@@ -93,8 +93,10 @@ class Chunker:
                 context = self._truncate(_join_context(title.strip(), paths[idx]), context_cap)
             else:
                 context = title_ctx
+            if _same_words(piece, context) or _same_words(piece, title):
+                continue  # a piece that only repeats the title: every chunk carries it already
             chunks.append(Chunk(position=len(chunks), content=piece, context=context))
-        return chunks
+        return chunks or [whole]
 
     def _spans(self, text: str, markdown: bool, capacity: int) -> list[tuple[int, int]]:
         """Source spans of the chunks: heading-only pieces fold into the next chunk's context,
@@ -120,6 +122,10 @@ class Chunker:
                     continue
             merged.append((start, end))
         return merged
+
+
+def _same_words(a: str, b: str) -> bool:
+    return bool(b) and a.split() == b.split()
 
 
 def _only_headings(piece: str) -> bool:
