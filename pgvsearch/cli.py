@@ -81,6 +81,12 @@ def _connection(settings: "Settings") -> Iterator["psycopg.Connection[Any]"]:
         conn.close()
 
 
+# Queries are always embedded at full precision, whatever the documents were embedded with: one
+# short text costs nothing extra, it matches sentence-transformers exactly, and on Cranfield int8
+# documents searched with fp32 queries scored at least as well as fp32 documents (README).
+QUERY_PRECISION = "fp32"
+
+
 def _load_embedder(model: str, settings: "Settings", quiet: bool = False, precision: str = "fp32") -> "Embedder":
     from .embedding import load_embedder
 
@@ -119,7 +125,7 @@ def init(
     chunk_tokens: Optional[int] = typer.Option(None, "--chunk-tokens", help="Max tokens per chunk [default: the model's max sequence length]."),
     chunk_overlap: int = typer.Option(32, "--chunk-overlap", help="Tokens shared by neighbouring chunks."),
     text_config: str = typer.Option("english", "--text-config", help="PostgreSQL text search configuration for keyword search."),
-    precision: str = typer.Option("fp32", "--precision", help="Embedding precision: fp32, or int8 (quantized ONNX: faster ingest, slightly different vectors)."),
+    precision: Optional[str] = typer.Option(None, "--precision", help="Precision of the document embeddings: int8 (quantized ONNX, faster ingest) or fp32. Queries always use fp32. [default: int8, or the existing collection's]", show_default=False),
     dsn: Optional[str] = DsnOpt,
     collection: Optional[str] = CollectionOpt,
     fmt: Optional[str] = FormatOpt,
@@ -129,14 +135,21 @@ def init(
 
     Example: pgvsearch init --collection docs --model all-MiniLM-L6-v2
     """
-    from .schema import init_collection
+    from .db import get_collection
+    from .schema import DEFAULT_PRECISION, init_collection
 
+    if precision is not None and precision not in ("fp32", "int8"):
+        raise UsageError("--precision must be int8 or fp32")
     settings = _settings(dsn, collection)
-    embedder = _load_embedder(model, settings, precision=precision)
     with _connection(settings) as conn:
+        existing = get_collection(conn, settings.collection)
+        wanted = precision or (existing.precision if existing else DEFAULT_PRECISION)
+        embedder = _load_embedder(model, settings, precision=wanted)
+        if precision is None and existing is None and embedder.precision != wanted:
+            wanted = embedder.precision  # the model cannot be exported to ONNX: its documents are fp32 too
         result = init_collection(
             conn, settings.collection, model=model, dimension=embedder.dimension, max_seq_length=embedder.max_seq_length,
-            storage=storage, text_config=text_config, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap, precision=precision,
+            storage=storage, text_config=text_config, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap, precision=wanted,
         )
     coll = result.collection
     info = {
@@ -162,6 +175,7 @@ def ingest(
     prune: bool = typer.Option(False, "--prune", help="Delete documents whose files under the given paths are gone."),
     wait: bool = typer.Option(False, "--wait", help="Wait for another ingest of the collection instead of exiting 75."),
     max_size: float = typer.Option(50.0, "--max-size", help="Skip files larger than this many MB."),
+    batch_chunks: int = typer.Option(256, "--batch-chunks", help="Chunks embedded and committed together (whole documents; a crash loses at most the batch in flight).", min=1),
     report: Optional[Path] = typer.Option(None, "--report", help="Write the JSON report (counts, skipped inputs) to this file."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="json prints the report on stdout.", show_default=False),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
@@ -186,7 +200,7 @@ def ingest(
             with _terminate_as_interrupt():
                 result = ingest_paths(
                     conn, coll, embedder, paths, include=include or (), exclude=exclude or (), prune=prune, wait=wait,
-                    max_bytes=int(max_size * 1024 * 1024), on_progress=progress.update if progress is not None else None,
+                    max_bytes=int(max_size * 1024 * 1024), batch_chunks=batch_chunks, on_progress=progress.update if progress is not None else None,
                 )
         finally:
             if progress is not None:
@@ -248,7 +262,7 @@ def _run_search(
     settings = _settings(dsn, collection)
     with _connection(settings) as conn:
         coll = _collection(conn, settings, model)
-        searcher = Searcher(conn, coll, lambda: _load_embedder(coll.model, settings, precision=coll.precision))
+        searcher = Searcher(conn, coll, lambda: _load_embedder(coll.model, settings, precision=QUERY_PRECISION))
         if show_sql:
             _err(searcher.show_sql(mode, options.validate()))
             return
@@ -373,7 +387,7 @@ def ask_command(
         raise UsageError("ask prints --format table or json")
     with _connection(settings) as conn:
         coll = _collection(conn, settings, model)
-        embedder = _load_embedder(coll.model, settings, quiet, coll.precision)
+        embedder = _load_embedder(coll.model, settings, quiet, QUERY_PRECISION)
         options = _options(k, candidates, prefix, meta)
         if show_prompt:
             print_json(prompt_request(question, retrieve(conn, coll, embedder, question, options, context_tokens=context_tokens), llm))
@@ -429,7 +443,7 @@ def eval_command(
     settings = _settings(dsn, collection)
     with _connection(settings) as conn:
         coll = _collection(conn, settings, model)
-        searcher = Searcher(conn, coll, lambda: _load_embedder(coll.model, settings, precision=coll.precision))
+        searcher = Searcher(conn, coll, lambda: _load_embedder(coll.model, settings, precision=QUERY_PRECISION))
         results = evaluate(searcher, query_list, judgments, plan, gain=gain, per_query=per_query)
     if per_query:
         for result in results:

@@ -63,7 +63,7 @@ BACKENDS: tuple[str, ...] = ("auto", "onnx", "torch")
 PRECISIONS: tuple[str, ...] = ("fp32", "int8")
 
 # Bump when the cache layout or the exported graph's contract changes: old caches are re-exported.
-CACHE_FORMAT_VERSION = 1
+CACHE_FORMAT_VERSION = 2  # 2: transformer-fused graph, int8 with reduced-range weights
 
 _PACKAGED_ALIASES: frozenset[str] = frozenset(
     {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
@@ -97,6 +97,7 @@ _PROBE_TEXTS: tuple[str, ...] = (
 _EXPORT_MAX_ABS_DIFF = 1e-3  # token embeddings, ONNX vs torch
 _EXPORT_MIN_COSINE = 0.9999  # sentence embeddings, ONNX pipeline vs SentenceTransformer.encode
 _INT8_MIN_COSINE = 0.95  # sentence embeddings, int8 vs fp32
+_FUSED_MIN_COSINE = 0.99999  # sentence embeddings, fused graph vs the plain export
 
 
 class _CannotExport(ConfigError):
@@ -391,10 +392,25 @@ def _fresh_tokenizer(tokenizer_json: str) -> tokenizers.Tokenizer:
 # --------------------------------------------------------------------------------------------
 
 
+def _batches(order: np.ndarray, lengths: np.ndarray, max_rows: int, max_tokens: int) -> Iterator[np.ndarray]:
+    """Consecutive slices of ``order`` (longest first) of at most ``max_rows`` rows and
+    ``max_tokens`` padded tokens: long texts go in small batches, short ones in large batches."""
+    start = 0
+    while start < len(order):
+        width = max(1, int(lengths[order[start]]))
+        rows = max(1, min(max_rows, max_tokens // width))
+        yield order[start : start + rows]
+        start += rows
+
+
 class OnnxEmbedder:
     """Embeds with onnxruntime + tokenizers from a cache folder; never imports torch."""
 
     backend = "onnx"
+    # Padded tokens per onnxruntime call. Measured on 2 cores with all-MiniLM-L6-v2 chunks of up to
+    # 256 tokens: 8 rows of 256 tokens ran ~20% faster than 32 rows (less padding, cache-sized
+    # activations), while short texts still go 32 to a call.
+    max_batch_tokens = 2048
 
     def __init__(self, model_name: str, folder: Path, manifest: dict[str, Any]) -> None:
         import onnxruntime as ort
@@ -463,8 +479,7 @@ class OnnxEmbedder:
         # Longest first, stable: each batch is padded only to its own longest text.
         order = np.argsort(-lengths, kind="stable")
         use_types = "token_type_ids" in self._inputs
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
+        for idx in _batches(order, lengths, batch_size, self.max_batch_tokens):
             width = max(1, int(lengths[idx].max()))
             ids = np.full((len(idx), width), self._pad_id, dtype=np.int64)
             mask = np.zeros((len(idx), width), dtype=np.int64)
@@ -947,13 +962,84 @@ def _export_fp32(model: str, source: str, st_model: SentenceTransformer, tmp: Pa
     if want.shape != got.shape or _min_cosine(got, want) < _EXPORT_MIN_COSINE:
         detail = f"shape {got.shape} vs {want.shape}" if want.shape != got.shape else f"min cosine {_min_cosine(got, want):.5f}"
         raise _CannotExport(f"ONNX export of {model!r} does not reproduce sentence-transformers ({detail})", st_model)
+    manifest["graph"] = _fuse_graph(model, st_model, tmp, manifest, reference=got)
     manifest["export_seconds"] = round(time.monotonic() - started, 2)
     _write_manifest(tmp, manifest)
+
+
+def _fuse_graph(model: str, st_model: SentenceTransformer, folder: Path, manifest: dict[str, Any], reference: np.ndarray) -> str:
+    """Replace the exported graph by one with fused transformer operators, when that is exact.
+
+    onnxruntime's transformer optimizer rewrites BERT-style encoders into its fused CPU kernels
+    (Attention, EmbedLayerNormalization, SkipLayerNormalization, BiasGelu). onnxruntime would
+    do most of this at every session start; doing it once here makes sessions start faster and
+    gives the int8 quantizer whole attention blocks to quantize. Any model it cannot handle, or
+    whose fused graph does not reproduce the plain one (cosine >= 0.99999), keeps the plain graph.
+    """
+    config = getattr(getattr(st_model[0], "auto_model", None), "config", None)
+    heads = int(getattr(config, "num_attention_heads", 0) or 0)
+    hidden = int(getattr(config, "hidden_size", 0) or 0)
+    if not heads or not hidden:
+        return "plain"
+    plain = folder / _MODEL_FILE
+    fused = folder / "model.fused.onnx"
+    try:
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        with _quiet_logging(), warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
+            warnings.simplefilter("ignore")
+            optimized = optimize_model(str(plain), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=0, use_gpu=False)
+            stats = {k: v for k, v in optimized.get_fused_operator_statistics().items() if v}
+            optimized.save_model_to_file(str(fused))
+        if not stats:
+            return "plain"
+        os.replace(plain, folder / "model.plain.onnx")
+        os.replace(fused, plain)
+        got = OnnxEmbedder(model, folder, manifest).embed(list(_PROBE_TEXTS))
+        if _min_cosine(got, reference) < _FUSED_MIN_COSINE:
+            os.replace(folder / "model.plain.onnx", plain)
+            return "plain"
+    except Exception:  # noqa: BLE001 - fusion is an optimisation; the plain graph is correct
+        if (folder / "model.plain.onnx").exists():
+            os.replace(folder / "model.plain.onnx", plain)
+        return "plain"
+    finally:
+        for leftover in (fused, folder / "model.plain.onnx"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+    return "fused: " + ", ".join(f"{k} x{v}" for k, v in sorted(stats.items()))
+
+
+_ACTIVATIONS = frozenset({"Gelu", "BiasGelu", "FastGelu", "QuickGelu", "Relu"})
+
+
+def _after_activation(graph_model: Any) -> list[str]:
+    """Names of the MatMuls fed by a feed-forward activation (the FFN down-projections).
+
+    Their inputs have the widest range in a transformer, so one per-tensor int8 scale per batch
+    loses the most there: keeping these 6 of 24 weight matrices in fp32 halved the int8 error
+    (1 - cosine to fp32: 0.0070 -> 0.0033 on Cranfield chunks) for ~15% of the int8 speed-up.
+    """
+    nodes = list(graph_model.graph.node)
+    producer = {out: node for node in nodes for out in node.output}
+
+    def is_activation(tensor: str, depth: int = 0) -> bool:
+        node = producer.get(tensor)
+        if node is None or depth > 4:
+            return False
+        if node.op_type in _ACTIVATIONS:
+            return True
+        if node.op_type in ("Erf", "Tanh"):  # an unfused GELU: x * 0.5 * (1 + erf(x / sqrt 2))
+            return True
+        return node.op_type in ("Mul", "Add") and any(is_activation(i, depth + 1) for i in node.input)
+
+    return [n.name for n in nodes if n.op_type == "MatMul" and n.name and is_activation(n.input[0])]
 
 
 def _quantize_int8(model: str, fp32_folder: Path, tmp: Path) -> None:
     """Dynamic int8 quantization of the fp32 export (weights int8, activations quantized at run time)."""
     try:
+        import onnx
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as exc:
         raise _CannotExport(f"onnxruntime quantization tools not available ({_describe(exc)})") from exc
@@ -964,16 +1050,21 @@ def _quantize_int8(model: str, fp32_folder: Path, tmp: Path) -> None:
     try:
         with _quiet_logging(), warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
             warnings.simplefilter("ignore")
+            # Reduced-range (7-bit) weights: on CPUs without VNNI the int8 kernels can saturate
+            # with full-range weights; measured closer to fp32 here at the same speed.
             quantize_dynamic(
                 fp32_folder / _MODEL_FILE,
                 tmp / _MODEL_FILE,
                 per_channel=True,
+                reduce_range=True,
                 weight_type=QuantType.QInt8,
+                nodes_to_exclude=_after_activation(onnx.load(str(fp32_folder / _MODEL_FILE), load_external_data=False)),
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
             )
     except Exception as exc:  # noqa: BLE001
         raise _CannotExport(f"int8 quantization of {model!r} failed ({_describe(exc)})") from exc
     shutil.copyfile(fp32_folder / _TOKENIZER_FILE, tmp / _TOKENIZER_FILE)
-    manifest = dict(fp32_manifest, precision="int8", quantization="dynamic int8, per-channel weights")
+    manifest = dict(fp32_manifest, precision="int8", quantization="dynamic int8, per-channel reduced-range weights; FFN down-projections fp32")
     manifest["quantize_seconds"] = round(time.monotonic() - started, 2)
     _write_manifest(tmp, manifest)
     probes = list(_PROBE_TEXTS)

@@ -206,7 +206,7 @@ class Ingestor:
         embedder: "Embedder",
         *,
         max_bytes: int = DEFAULT_MAX_BYTES,
-        batch_chunks: int = 64,
+        batch_chunks: int = 256,
         on_progress: Callable[[int], None] | None = None,
     ) -> None:
         if embedder.dimension != coll.dimension:
@@ -528,7 +528,7 @@ def ingest_paths(
     prune: bool = False,
     wait: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
-    batch_chunks: int = 64,
+    batch_chunks: int = 256,
     stdin: BinaryIO | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> IngestReport:

@@ -78,6 +78,7 @@ def collection_name() -> str:
 def make_collection(conn: Any, embedder: Any, name: str, **kwargs: Any) -> Any:
     from pgvsearch.schema import init_collection
 
+    kwargs.setdefault("precision", embedder.precision)  # the session embedder is fp32; the CLI default is int8
     return init_collection(
         conn, name, model=embedder.model_name, dimension=embedder.dimension,
         max_seq_length=embedder.max_seq_length, **kwargs,

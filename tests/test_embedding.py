@@ -91,6 +91,9 @@ def test_metadata_and_cache_layout(onnx_embedder: Embedder, cache_dir: Path) -> 
     assert manifest["dimension"] == 384 and manifest["max_seq_length"] == 256
     assert manifest["pooling_mode"] == "mean" and manifest["normalize"] is True
     assert manifest["precision"] == "fp32" and manifest["fingerprint"]
+    # The graph was rewritten into onnxruntime's fused transformer kernels (and still matches
+    # sentence-transformers: test_onnx_matches_sentence_transformers).
+    assert manifest["graph"].startswith("fused:") and "Attention x6" in manifest["graph"], manifest["graph"]
     # Both aliases share the cache, and export_onnx on an existing cache is a no-op.
     mtime = (folders[0] / "model.onnx").stat().st_mtime_ns
     assert export_onnx("sentence-transformers/all-MiniLM-L6-v2", cache_dir) == folders[0]
@@ -194,12 +197,30 @@ def test_tokenizer_agrees_with_model_tokenizer(onnx_embedder: Embedder, st_model
     assert onnx_embedder.tokenizer().truncation is None
 
 
+def test_batches_are_bounded_by_rows_and_padded_tokens() -> None:
+    lengths = np.array([256, 250, 40, 256, 10, 12, 200, 8] + [5] * 100)
+    order = np.argsort(-lengths, kind="stable")
+    batches = list(emb._batches(order, lengths, 32, 1024))
+    assert sorted(np.concatenate(batches).tolist()) == list(range(len(lengths)))  # each text exactly once
+    for batch in batches:
+        assert len(batch) <= 32 and len(batch) * lengths[batch].max() <= 1024
+    assert [len(b) for b in batches[:2]] == [4, 25] and len(batches[-1]) <= 32
+    assert [b.tolist() for b in emb._batches(np.array([0]), np.array([5000]), 32, 1024)] == [[0]]  # over budget: alone
+
+
 def test_int8_precision(onnx_embedder: Embedder, cache_dir: Path) -> None:
     int8 = load_embedder(DEFAULT_MODEL, cache_dir=cache_dir, backend="onnx", precision="int8")
     assert (int8.backend, int8.precision, int8.dimension) == ("onnx", "int8", 384)
     assert (cache_dir / "sentence-transformers__all-MiniLM-L6-v2-int8" / "model.onnx").exists()
     cosines = _cos(int8.embed(TEXTS), onnx_embedder.embed(TEXTS))
-    assert cosines.min() > 0.9
+    assert cosines.min() > 0.98, cosines
+    manifest = json.loads((cache_dir / "sentence-transformers__all-MiniLM-L6-v2-int8" / "manifest.json").read_text())
+    assert "FFN down-projections fp32" in manifest["quantization"]
+    import onnx
+
+    graph = onnx.load(str(cache_dir / "sentence-transformers__all-MiniLM-L6-v2-int8" / "model.onnx"))
+    ops = [n.op_type for n in graph.graph.node]
+    assert ops.count("MatMul") == 6 and ops.count("MatMulInteger") >= 6, "FFN down-projections stay fp32, the rest is int8"
 
 
 def test_torch_backend(cache_dir: Path, st_vectors: np.ndarray) -> None:

@@ -144,6 +144,20 @@ def test_chunks_fit_the_model_window_and_long_documents_stay_searchable(conn: An
     assert "xylophone" in hit.text, "the shown chunk is the one with the query terms"
 
 
+def test_a_title_line_repeated_as_the_first_paragraph_is_not_a_chunk_of_its_own(embedder: Any) -> None:
+    from pgvsearch.chunking import Chunker
+
+    chunker = Chunker(embedder.tokenizer(), max_tokens=embedder.max_seq_length, overlap=32)
+    title = "vibration isolation of aircraft power plants ."
+    body = " ".join(f"sentence {i} about mounts, dampers and the engine frequency ." for i in range(60))
+    chunks = chunker.split(f"{title}\n\n{body}", title=title, markdown=False)
+    assert len(chunks) > 1
+    assert [c.position for c in chunks] == list(range(len(chunks)))
+    assert all(c.content.split() != title.split() for c in chunks)
+    assert all(c.embed_text.startswith(title) for c in chunks)
+    assert "sentence 59" in chunks[-1].content and "sentence 0 " in chunks[0].content
+
+
 def test_reingest_embeds_nothing_and_edits_reembed_only_that_file(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
     from pgvsearch.ingest import ingest_paths
 
@@ -327,3 +341,41 @@ def test_progress_bar_on_a_terminal(collection: Any, tmp_path: Path) -> None:
     assert proc.wait(timeout=120) == 0, output.decode(errors="replace")
     text = output.decode(errors="replace")
     assert "3 added" in text and "Traceback" not in text
+
+
+def test_int8_is_the_default_for_documents_and_queries_use_fp32(conn: Any, embedder: Any, settings: Any, tmp_path: Path) -> None:
+    import numpy as np
+
+    from pgvsearch.embedding import load_embedder
+
+    name = unique_name()
+    created = run_cli("init", "-c", name, "-f", "json")
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["precision"] == "int8"
+    again = run_cli("init", "-c", name, "-f", "json")  # no --precision: keeps the collection's
+    assert again.returncode == 0 and json.loads(again.stdout)["created"] is False
+    other = run_cli("init", "-c", name, "--precision", "fp32")
+    assert other.returncode == 4 and "int8" in other.stderr and "Traceback" not in other.stderr
+
+    shutil.copytree(SAMPLE_DATA / "billing", tmp_path / "billing")
+    assert run_cli("ingest", str(tmp_path), "-c", name, "-q").returncode == 0
+    query = "I was charged twice for the same order"
+    result = run_cli("search", query, "-c", name, "-k", "3", "-f", "json")
+    assert result.returncode == 0, result.stderr
+    hits = [json.loads(line) for line in result.stdout.splitlines()]
+    assert hits[0]["doc_id"] == "billing/refunds-and-duplicate-charges.md"
+
+    # The stored vectors are the int8 model's; the query vector is fp32 (== sentence-transformers).
+    int8 = load_embedder(embedder.model_name, cache_dir=settings.model_cache, precision="int8")
+    row = conn.execute(
+        f'SELECT c.embedding::text, c.content, c.context FROM "pgvs_{name}".chunks c JOIN "pgvs_{name}".documents d '
+        "ON d.id = c.document_id WHERE d.doc_id = %s AND c.position = %s",
+        (hits[0]["doc_id"], hits[0]["chunk"]),
+    ).fetchone()
+    from pgvsearch.chunking import Chunk
+
+    stored = np.array(json.loads(row[0]), dtype=np.float32)
+    text = Chunk(hits[0]["chunk"], row[1], row[2]).embed_text
+    # (int8 activations are quantized per batch, so the same text embedded alone differs slightly.)
+    assert np.dot(stored, int8.embed([text])[0]) > max(0.995, np.dot(stored, embedder.embed([text])[0]))
+    assert abs(hits[0]["similarity"] - float(np.dot(stored, embedder.embed([query])[0]))) < 1e-4

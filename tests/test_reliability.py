@@ -34,7 +34,8 @@ import pytest
 from conftest import ROOT, make_collection, run_cli, unique_name
 from consistency import check_consistency, document_count, snapshot
 
-N_NOTES = 240  # the ingest commits in batches of 64 chunks: four batches, one chunk per note
+N_NOTES = 240  # with --batch-chunks 64 (BATCH): four committed batches, one chunk per note
+BATCH = ("--batch-chunks", "64")
 VOCAB = (
     "invoice refund shipping order account password billing parcel courier warehouse receipt "
     "discount voucher delivery address payment card bank transfer subscription renewal"
@@ -628,7 +629,7 @@ def test_wrong_password_exits_5_and_the_password_appears_nowhere(form: str, seco
 
 
 def test_sigkill_during_ingest_leaves_no_partial_document_and_a_rerun_matches_a_clean_run(conn: Any, collection: Any, corpus: Path, reference: Any) -> None:
-    with cli_process("ingest", str(corpus), "-c", collection.name, "-q") as proc:
+    with cli_process("ingest", str(corpus), "-c", collection.name, *BATCH, "-q") as proc:
         wait_until(lambda: document_count(conn, collection), proc, what="the first committed batch")
         proc.kill()
         proc.wait()
@@ -637,7 +638,7 @@ def test_sigkill_during_ingest_leaves_no_partial_document_and_a_rerun_matches_a_
     assert 0 < committed < N_NOTES, "the kill should land mid-run"
     visible = snapshot(conn, collection)
     assert all(reference[doc_id] == value for doc_id, value in visible.items())
-    result = run_cli("ingest", str(corpus), "-c", collection.name, "-f", "json", "-q")
+    result = run_cli("ingest", str(corpus), "-c", collection.name, *BATCH, "-f", "json", "-q")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert (data["added"], data["unchanged"], data["skipped"]) == (N_NOTES - committed, committed, 0)
@@ -662,7 +663,7 @@ def test_sigint_or_sigterm_during_ingest_finishes_or_rolls_back_prints_a_summary
             path.unlink()
     # A signal before the pipeline starts (connected, loading the model) is an interruption too.
     spawned = conn.execute("SELECT clock_timestamp()").fetchone()[0]
-    with cli_process("ingest", str(corpus), "-c", collection.name, "--prune") as proc:
+    with cli_process("ingest", str(corpus), "-c", collection.name, *BATCH, "--prune") as proc:
         wait_until(lambda: pgvsearch_backends_since(conn, spawned), proc, what="the ingest to connect")
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=120)
@@ -670,7 +671,7 @@ def test_sigint_or_sigterm_during_ingest_finishes_or_rolls_back_prints_a_summary
     assert document_count(conn, collection) == len(stale)
 
     report_file = tmp_path / "report.json"
-    with cli_process("ingest", str(corpus), "-c", collection.name, "--prune", "--report", str(report_file)) as proc:
+    with cli_process("ingest", str(corpus), "-c", collection.name, *BATCH, "--prune", "--report", str(report_file)) as proc:
         wait_until(lambda: document_count(conn, collection) > len(stale), proc, what="the first committed batch")
         with frozen(proc):  # the signal arrives mid-run, while a batch is being embedded or written
             proc.send_signal(sig)
@@ -687,7 +688,7 @@ def test_sigint_or_sigterm_during_ingest_finishes_or_rolls_back_prints_a_summary
     assert 0 < len(committed) < N_NOTES and report["added"] == len(committed)
     assert all(reference[doc_id] == value for doc_id, value in committed.items())
 
-    result = run_cli("ingest", str(corpus), "-c", collection.name, "--prune", "-f", "json", "-q")
+    result = run_cli("ingest", str(corpus), "-c", collection.name, *BATCH, "--prune", "-f", "json", "-q")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert (data["added"], data["unchanged"], data["deleted"]) == (N_NOTES - len(committed), len(committed), 3)
@@ -696,17 +697,17 @@ def test_sigint_or_sigterm_during_ingest_finishes_or_rolls_back_prints_a_summary
 
 
 def test_two_ingests_of_one_collection_one_exits_75_the_other_waits_with_wait(conn: Any, collection: Any, corpus: Path, reference: Any) -> None:
-    with cli_process("ingest", str(corpus), "-c", collection.name, "-q") as first:
+    with cli_process("ingest", str(corpus), "-c", collection.name, *BATCH, "-q") as first:
         wait_until(lambda: document_count(conn, collection), first, what="the first committed batch")
         os.kill(first.pid, signal.SIGSTOP)  # it holds the collection's ingest lock, mid-run, for as long as we need
         try:
             assert len(ingest_lock_sessions(conn, collection.name, granted=True)) == 1
             check_consistency(conn, collection, locks=False)  # mid-run, only whole documents are visible
-            second = run_cli("ingest", str(corpus), "-c", collection.name, "-f", "json", timeout=120)
+            second = run_cli("ingest", str(corpus), "-c", collection.name, *BATCH, "-f", "json", timeout=120)
             assert second.returncode == 75, second.stderr
             (line,) = error_lines(second.stderr)
             assert line.startswith("pgvsearch: error: another ingest") and "--wait" in line and second.stdout == ""
-            with cli_process("ingest", str(corpus), "-c", collection.name, "--wait", "-f", "json", "-q") as waiting:
+            with cli_process("ingest", str(corpus), "-c", collection.name, *BATCH, "--wait", "-f", "json", "-q") as waiting:
                 wait_until(lambda: ingest_lock_sessions(conn, collection.name, granted=False), waiting, what="--wait to queue for the lock")
                 os.kill(first.pid, signal.SIGCONT)
                 assert first.wait(timeout=180) == 0
@@ -722,7 +723,7 @@ def test_two_ingests_of_one_collection_one_exits_75_the_other_waits_with_wait(co
 
 
 def test_dropped_connection_mid_ingest_exits_5_keeps_committed_documents_and_a_rerun_completes(conn: Any, collection: Any, corpus: Path, reference: Any) -> None:
-    with cli_process("ingest", str(corpus), "-c", collection.name) as proc:
+    with cli_process("ingest", str(corpus), "-c", collection.name, *BATCH) as proc:
         wait_until(lambda: document_count(conn, collection), proc, what="the first committed batch")
         with frozen(proc):
             backends = conn.execute(
@@ -738,7 +739,7 @@ def test_dropped_connection_mid_ingest_exits_5_keeps_committed_documents_and_a_r
     committed = check_consistency(conn, collection)["documents"]
     assert 0 < committed < N_NOTES
     assert all(reference[doc_id] == value for doc_id, value in snapshot(conn, collection).items())
-    result = run_cli("ingest", str(corpus), "-c", collection.name, "-f", "json", "-q")
+    result = run_cli("ingest", str(corpus), "-c", collection.name, *BATCH, "-f", "json", "-q")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["added"] == N_NOTES - committed
     check_consistency(conn, collection)
