@@ -87,11 +87,12 @@ def _connection(settings: "Settings") -> Iterator["psycopg.Connection[Any]"]:
 QUERY_PRECISION = "fp32"
 
 
-def _load_embedder(model: str, settings: "Settings", quiet: bool = False, precision: str = "fp32") -> "Embedder":
+def _load_embedder(model: str, settings: "Settings", quiet: bool = False, precision: str = "fp32", quick_start: bool = False) -> "Embedder":
     from .embedding import load_embedder
 
     return load_embedder(
-        model, cache_dir=settings.model_cache, precision=precision, notice=None if quiet else (lambda m: _err(f"note: {m}"))
+        model, cache_dir=settings.model_cache, precision=precision, quick_start=quick_start,
+        notice=None if quiet else (lambda m: _err(f"note: {m}")),
     )
 
 
@@ -262,7 +263,7 @@ def _run_search(
     settings = _settings(dsn, collection)
     with _connection(settings) as conn:
         coll = _collection(conn, settings, model)
-        searcher = Searcher(conn, coll, lambda: _load_embedder(coll.model, settings, precision=QUERY_PRECISION))
+        searcher = Searcher(conn, coll, lambda: _load_embedder(coll.model, settings, precision=QUERY_PRECISION, quick_start=True))
         if show_sql:
             _err(searcher.show_sql(mode, options.validate()))
             return
@@ -272,7 +273,10 @@ def _run_search(
             if not query or not query.strip():
                 raise UsageError("the query is empty")
             hits = searcher.run(query, mode, options)
-    print_hits(hits, pick_format(fmt), mode=mode)
+    try:
+        print_hits(hits, pick_format(fmt), mode=mode)
+    except BrokenPipeError:
+        pass  # the reader has gone (`| head`): stop quietly, exit 0; FAST_EXIT skips the final flush
 
 
 def _options(k: int, candidates: int, prefix: str | None, meta: list[str] | None, **extra: Any) -> "SearchOptions":
@@ -387,7 +391,7 @@ def ask_command(
         raise UsageError("ask prints --format table or json")
     with _connection(settings) as conn:
         coll = _collection(conn, settings, model)
-        embedder = _load_embedder(coll.model, settings, quiet, QUERY_PRECISION)
+        embedder = _load_embedder(coll.model, settings, quiet, QUERY_PRECISION, quick_start=True)
         options = _options(k, candidates, prefix, meta)
         if show_prompt:
             print_json(prompt_request(question, retrieve(conn, coll, embedder, question, options, context_tokens=context_tokens), llm))
@@ -596,7 +600,25 @@ def main(argv: list[str] | None = None) -> None:
 
                 traceback.print_exc()
             code = _unexpected(exc)
-    sys.exit(code if isinstance(code, int) else 0)
+    code = code if isinstance(code, int) else 0
+    if argv is None and args[:1] and args[0] in FAST_EXIT_COMMANDS:
+        _fast_exit(code)
+    sys.exit(code)
+
+
+# Read-only commands whose process ends right after printing: nothing is left to clean up once
+# main() returns (the connection is closed, the output written), so they skip the interpreter's
+# teardown, ~0.1 s of freeing numpy, onnxruntime and psycopg state, a sixth of a cold query.
+FAST_EXIT_COMMANDS = frozenset({"search", "keyword", "hybrid"})
+
+
+def _fast_exit(code: int) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`| head`): nothing more can be written
+            pass
+    os._exit(code)
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:

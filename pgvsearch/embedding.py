@@ -9,6 +9,7 @@ tokenizers only, and do pooling and normalization in numpy.
 Cache layout, one folder per model and precision under ``cache_dir``::
 
     <cache_dir>/<slug>/model.onnx      transformer returning token embeddings (last_hidden_state)
+    <cache_dir>/<slug>/model.onnx.data its weights (ONNX external data: read without protobuf parsing)
     <cache_dir>/<slug>/tokenizer.json  the model's fast tokenizer (HF ``tokenizers`` format)
     <cache_dir>/<slug>/manifest.json   model, dimension, max_seq_length, pooling, fingerprint, ...
 
@@ -63,7 +64,7 @@ BACKENDS: tuple[str, ...] = ("auto", "onnx", "torch")
 PRECISIONS: tuple[str, ...] = ("fp32", "int8")
 
 # Bump when the cache layout or the exported graph's contract changes: old caches are re-exported.
-CACHE_FORMAT_VERSION = 2  # 2: transformer-fused graph, int8 with reduced-range weights
+CACHE_FORMAT_VERSION = 2  # 2: transformer-fused graph, weights in model.onnx.data, int8 recipe
 
 _PACKAGED_ALIASES: frozenset[str] = frozenset(
     {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
@@ -71,6 +72,7 @@ _PACKAGED_ALIASES: frozenset[str] = frozenset(
 _PACKAGED_CANONICAL = "sentence-transformers/all-MiniLM-L6-v2"
 
 _MODEL_FILE = "model.onnx"
+_WEIGHTS_FILE = "model.onnx.data"  # the graph's weights, outside the protobuf: sessions start ~4x faster
 _TOKENIZER_FILE = "tokenizer.json"
 _MANIFEST_FILE = "manifest.json"
 
@@ -270,7 +272,7 @@ def _valid_cache(folder: Path, model: str, precision: str) -> dict[str, Any] | N
         or manifest.get("precision") != precision
     ):
         return None
-    for name in (_MODEL_FILE, _TOKENIZER_FILE):
+    for name in (_MODEL_FILE, _TOKENIZER_FILE, _WEIGHTS_FILE):
         try:
             if (folder / name).stat().st_size == 0:
                 return None
@@ -412,7 +414,7 @@ class OnnxEmbedder:
     # activations), while short texts still go 32 to a call.
     max_batch_tokens = 2048
 
-    def __init__(self, model_name: str, folder: Path, manifest: dict[str, Any]) -> None:
+    def __init__(self, model_name: str, folder: Path, manifest: dict[str, Any], *, quick_start: bool = False) -> None:
         import onnxruntime as ort
 
         self.model_name: str = model_name
@@ -434,6 +436,10 @@ class OnnxEmbedder:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = _cpu_count()
         options.log_severity_level = 3
+        if quick_start:
+            # Re-laying out weights for the batched kernels takes ~45 ms at session start and pays
+            # off only over many batches (~5% for int8, nothing measurable for fp32 here).
+            options.add_session_config_entry("session.disable_prepacking", "1")
         self._session: onnxruntime.InferenceSession = ort.InferenceSession(
             str(folder / _MODEL_FILE), sess_options=options, providers=["CPUExecutionProvider"]
         )
@@ -963,8 +969,22 @@ def _export_fp32(model: str, source: str, st_model: SentenceTransformer, tmp: Pa
         detail = f"shape {got.shape} vs {want.shape}" if want.shape != got.shape else f"min cosine {_min_cosine(got, want):.5f}"
         raise _CannotExport(f"ONNX export of {model!r} does not reproduce sentence-transformers ({detail})", st_model)
     manifest["graph"] = _fuse_graph(model, st_model, tmp, manifest, reference=got)
+    _externalize_weights(tmp)
     manifest["export_seconds"] = round(time.monotonic() - started, 2)
     _write_manifest(tmp, manifest)
+    if _min_cosine(OnnxEmbedder(model, tmp, manifest).embed(list(_PROBE_TEXTS)), want) < _EXPORT_MIN_COSINE:
+        raise _CannotExport(f"the saved ONNX model of {model!r} does not reproduce sentence-transformers", st_model)
+
+
+def _externalize_weights(folder: Path) -> None:
+    """Move the weights of ``folder/model.onnx`` into ``model.onnx.data`` (one file, same permissions)."""
+    import onnx
+
+    path = folder / _MODEL_FILE
+    graph = onnx.load(str(path))
+    onnx.save_model(graph, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=_WEIGHTS_FILE, size_threshold=1024)
+    os.chmod(folder / _WEIGHTS_FILE, path.stat().st_mode & 0o777)  # onnx writes it 0600
 
 
 def _fuse_graph(model: str, st_model: SentenceTransformer, folder: Path, manifest: dict[str, Any], reference: np.ndarray) -> str:
@@ -1063,6 +1083,7 @@ def _quantize_int8(model: str, fp32_folder: Path, tmp: Path) -> None:
             )
     except Exception as exc:  # noqa: BLE001
         raise _CannotExport(f"int8 quantization of {model!r} failed ({_describe(exc)})") from exc
+    _externalize_weights(tmp)
     shutil.copyfile(fp32_folder / _TOKENIZER_FILE, tmp / _TOKENIZER_FILE)
     manifest = dict(fp32_manifest, precision="int8", quantization="dynamic int8, per-channel reduced-range weights; FFN down-projections fp32")
     manifest["quantize_seconds"] = round(time.monotonic() - started, 2)
@@ -1149,6 +1170,7 @@ def load_embedder(
     backend: str = "auto",
     precision: str = "fp32",
     notice: Callable[[str], None] | None = None,
+    quick_start: bool = False,
 ) -> Embedder:
     """Load an embedder for ``model``.
 
@@ -1156,6 +1178,8 @@ def load_embedder(
     ConfigError if that is impossible; "torch" uses sentence-transformers; "auto" tries ONNX and
     otherwise falls back to sentence-transformers, telling ``notice`` why in one line. With a
     valid cache, neither torch, transformers nor sentence_transformers is imported.
+    quick_start=True starts the ONNX session ~45 ms sooner at a small cost in batch throughput:
+    for processes that embed a query or two.
     """
     _check_choice("backend", backend, BACKENDS)
     _check_choice("precision", precision, PRECISIONS)
@@ -1171,7 +1195,7 @@ def load_embedder(
         for attempt in range(2):
             folder, manifest = _ensure_onnx(model, cache_dir, precision)
             try:
-                return OnnxEmbedder(model, folder, manifest)
+                return OnnxEmbedder(model, folder, manifest, quick_start=quick_start)
             except ImportError as exc:
                 raise _CannotExport(f"onnxruntime/tokenizers not available ({_describe(exc)})") from exc
             except Exception as exc:  # noqa: BLE001 - unreadable cache: move it aside, export again

@@ -40,3 +40,29 @@ def test_usage_errors_exit_2_with_one_line() -> None:
     assert result.returncode == 2 and "KEY=VALUE" in result.stderr
     result = run_cli("frobnicate")
     assert result.returncode == 2
+
+
+def test_query_output_is_complete_and_a_closed_pipe_is_quiet(sample_collection: object) -> None:
+    """search/keyword/hybrid skip the interpreter's teardown: their output must still be whole."""
+    import json
+
+    queries = "\n".join(f"refund question number {i}" for i in range(40)) + "\n"
+    for mode in ("search", "keyword", "hybrid"):
+        result = run_cli(mode, "--queries", "-", "-c", "sample", "-k", "20", "-f", "json", input=queries)
+        assert result.returncode == 0, result.stderr
+        rows = [json.loads(line) for line in result.stdout.splitlines()]
+        assert len(rows) == 40 * min(20, len({r["doc_id"] for r in rows})) and rows[-1]["query_id"]
+
+    # A reader that stops after the first line (`| head -1`).
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pgvsearch", "hybrid", "--queries", "-", "-c", "sample", "-k", "20", "-f", "json"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdin.write(queries.encode() * 20)
+    proc.stdin.close()
+    assert json.loads(proc.stdout.readline())["rank"] == 1
+    proc.stdout.close()
+    assert proc.wait(timeout=120) == 0
+    err = proc.stderr.read().decode()
+    assert "Traceback" not in err and "Exception ignored" not in err, err

@@ -86,7 +86,8 @@ def test_metadata_and_cache_layout(onnx_embedder: Embedder, cache_dir: Path) -> 
     assert (onnx_embedder.backend, onnx_embedder.precision) == ("onnx", "fp32")
     folders = [p for p in cache_dir.iterdir() if p.is_dir()]
     assert [p.name for p in folders] == ["sentence-transformers__all-MiniLM-L6-v2-fp32"]  # no temp dirs left
-    assert {p.name for p in folders[0].iterdir()} == {"model.onnx", "tokenizer.json", "manifest.json"}
+    assert {p.name for p in folders[0].iterdir()} == {"model.onnx", "model.onnx.data", "tokenizer.json", "manifest.json"}
+    assert (folders[0] / "model.onnx").stat().st_size < 1_000_000 < (folders[0] / "model.onnx.data").stat().st_size  # weights outside the graph
     manifest = json.loads((folders[0] / "manifest.json").read_text())
     assert manifest["dimension"] == 384 and manifest["max_seq_length"] == 256
     assert manifest["pooling_mode"] == "mean" and manifest["normalize"] is True
