@@ -11,7 +11,7 @@ run, with public tools only (Python's timers, /usr/bin/time -v for peak RSS):
 - re-ingest of the unchanged folder, and after editing one file;
 - peak RSS of ingesting --rss-mb MB of text.
 
-    .venv/bin/python benchmarks/speed.py [--precision int8|fp32] [--runs 7] [--rss-mb 100]
+    .venv/bin/python benchmarks/speed.py [--precision int8|fp32] [--runs 7] [--rss-mb 100 [--rss-only]]
 """
 
 from __future__ import annotations
@@ -114,6 +114,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7, help="cold-query runs (median)")
     parser.add_argument("--bare-runs", type=int, default=3)
     parser.add_argument("--rss-mb", type=int, default=0, help="also ingest this many MB of text and report peak RSS (slow: ~25 min per 10 MB)")
+    parser.add_argument("--rss-only", action="store_true", help="only the --rss-mb measurement")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "speed.json")
     args = parser.parse_args()
 
@@ -129,51 +130,52 @@ def main() -> None:
         "precision": args.precision,
     }
     try:
-        timed([*CLI, "init", "--precision", args.precision, "-f", "json"], env)
+        if not args.rss_only:
+            timed([*CLI, "init", "--precision", args.precision, "-f", "json"], env)
 
-        # --- ingest vs bare encode ---------------------------------------------------------
-        corpus = work / "cranfield"
-        texts = write_corpus_files(args.dataset, corpus)
-        texts_file = work / "texts.jsonl"
-        texts_file.write_text("".join(json.dumps(t) + "\n" for t in texts))
-        _, bare = timed([PYTHON, "-c", BARE_ENCODE, str(texts_file)], env)
-        bare_encode = json.loads(bare.stdout)["seconds"]
-        ingest_s, ingest_rss, _ = peak_rss_mb([*CLI, "ingest", str(corpus), "-q", "--report", str(work / "first.json")], env)
-        first = json.loads((work / "first.json").read_text())
-        results["ingest"] = {
-            "documents": first["added"], "chunks": first["chunks"], "pgvsearch_wall_s": round(ingest_s, 2),
-            "embed_s": first["embed_seconds"], "db_s": first["db_seconds"], "peak_rss_mib": round(ingest_rss),
-            "bare_encode_s": round(bare_encode, 2), "texts": len(texts),
-            "ratio_to_bare": round(ingest_s / bare_encode, 3),
-            "pgvsearch_texts_per_s": round(first["added"] / ingest_s, 1), "bare_texts_per_s": round(len(texts) / bare_encode, 1),
-            "db_share": round(first["db_seconds"] / ingest_s, 3),
-        }
+            # --- ingest vs bare encode ---------------------------------------------------------
+            corpus = work / "cranfield"
+            texts = write_corpus_files(args.dataset, corpus)
+            texts_file = work / "texts.jsonl"
+            texts_file.write_text("".join(json.dumps(t) + "\n" for t in texts))
+            _, bare = timed([PYTHON, "-c", BARE_ENCODE, str(texts_file)], env)
+            bare_encode = json.loads(bare.stdout)["seconds"]
+            ingest_s, ingest_rss, _ = peak_rss_mb([*CLI, "ingest", str(corpus), "-q", "--report", str(work / "first.json")], env)
+            first = json.loads((work / "first.json").read_text())
+            results["ingest"] = {
+                "documents": first["added"], "chunks": first["chunks"], "pgvsearch_wall_s": round(ingest_s, 2),
+                "embed_s": first["embed_seconds"], "db_s": first["db_seconds"], "peak_rss_mib": round(ingest_rss),
+                "bare_encode_s": round(bare_encode, 2), "texts": len(texts),
+                "ratio_to_bare": round(ingest_s / bare_encode, 3),
+                "pgvsearch_texts_per_s": round(first["added"] / ingest_s, 1), "bare_texts_per_s": round(len(texts) / bare_encode, 1),
+                "db_share": round(first["db_seconds"] / ingest_s, 3),
+            }
 
-        # --- re-ingest -------------------------------------------------------------------
-        again_s, _ = timed([*CLI, "ingest", str(corpus), "-q", "--report", str(work / "again.json")], env)
-        again = json.loads((work / "again.json").read_text())
-        edited = corpus / "1.txt"
-        edited.write_text(edited.read_text() + "\nAn added sentence about transonic flutter.\n")
-        edit_s, _ = timed([*CLI, "ingest", str(corpus), "-q", "--report", str(work / "edit.json")], env)
-        edit = json.loads((work / "edit.json").read_text())
-        results["reingest"] = {
-            "unchanged_wall_s": round(again_s, 2), "share_of_first": round(again_s / ingest_s, 4),
-            "unchanged_embedded_chunks": again["embedded_chunks"], "unchanged": again["unchanged"],
-            "after_edit_wall_s": round(edit_s, 2), "after_edit_updated": edit["updated"],
-            "after_edit_embedded_chunks": edit["embedded_chunks"],
-        }
+            # --- re-ingest -------------------------------------------------------------------
+            again_s, _ = timed([*CLI, "ingest", str(corpus), "-q", "--report", str(work / "again.json")], env)
+            again = json.loads((work / "again.json").read_text())
+            edited = corpus / "1.txt"
+            edited.write_text(edited.read_text() + "\nAn added sentence about transonic flutter.\n")
+            edit_s, _ = timed([*CLI, "ingest", str(corpus), "-q", "--report", str(work / "edit.json")], env)
+            edit = json.loads((work / "edit.json").read_text())
+            results["reingest"] = {
+                "unchanged_wall_s": round(again_s, 2), "share_of_first": round(again_s / ingest_s, 4),
+                "unchanged_embedded_chunks": again["embedded_chunks"], "unchanged": again["unchanged"],
+                "after_edit_wall_s": round(edit_s, 2), "after_edit_updated": edit["updated"],
+                "after_edit_embedded_chunks": edit["embedded_chunks"],
+            }
 
-        # --- cold queries ----------------------------------------------------------------
-        timed([*CLI, "search", QUERY, "-f", "json"], env)  # the server is up, caches warm
-        ours = [timed([*CLI, "search", QUERY, "-k", "10", "-f", "json"], env)[0] for _ in range(args.runs)]
-        hyb = [timed([*CLI, "hybrid", QUERY, "-k", "10", "-f", "json"], env)[0] for _ in range(args.runs)]
-        bare_q = [timed([PYTHON, "-c", BARE_QUERY, QUERY], env)[0] for _ in range(args.bare_runs)]
-        results["cold_query"] = {
-            "search_median_s": round(statistics.median(ours), 3), "hybrid_median_s": round(statistics.median(hyb), 3),
-            "bare_median_s": round(statistics.median(bare_q), 3),
-            "ratio_search": round(statistics.median(ours) / statistics.median(bare_q), 3),
-            "ratio_hybrid": round(statistics.median(hyb) / statistics.median(bare_q), 3),
-        }
+            # --- cold queries ----------------------------------------------------------------
+            timed([*CLI, "search", QUERY, "-f", "json"], env)  # the server is up, caches warm
+            ours = [timed([*CLI, "search", QUERY, "-k", "10", "-f", "json"], env)[0] for _ in range(args.runs)]
+            hyb = [timed([*CLI, "hybrid", QUERY, "-k", "10", "-f", "json"], env)[0] for _ in range(args.runs)]
+            bare_q = [timed([PYTHON, "-c", BARE_QUERY, QUERY], env)[0] for _ in range(args.bare_runs)]
+            results["cold_query"] = {
+                "search_median_s": round(statistics.median(ours), 3), "hybrid_median_s": round(statistics.median(hyb), 3),
+                "bare_median_s": round(statistics.median(bare_q), 3),
+                "ratio_search": round(statistics.median(ours) / statistics.median(bare_q), 3),
+                "ratio_hybrid": round(statistics.median(hyb) / statistics.median(bare_q), 3),
+            }
 
         # --- peak RSS on a large corpus ---------------------------------------------------
         if args.rss_mb:
@@ -202,6 +204,11 @@ def print_table(results: dict[str, Any]) -> None:
     table.add_column("pgvsearch", justify="right")
     table.add_column("bare sentence-transformers", justify="right")
     table.add_column("ratio / note", justify="right")
+    if "cold_query" not in results:  # --rss-only
+        big = results["large_ingest"]
+        table.add_row(f"ingest {big['megabytes']} MB of text", f"{big['wall_s']:.0f} s", "", f"peak RSS {big['peak_rss_mib']} MiB, {big['chunks']} chunks")
+        Console(width=140).print(table)
+        return
     cq = results["cold_query"]
     table.add_row("cold `search` (median wall)", f"{cq['search_median_s']:.2f} s", f"{cq['bare_median_s']:.2f} s", f"{cq['ratio_search']:.3f}×")
     table.add_row("cold `hybrid` (median wall)", f"{cq['hybrid_median_s']:.2f} s", f"{cq['bare_median_s']:.2f} s", f"{cq['ratio_hybrid']:.3f}×")
