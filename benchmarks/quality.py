@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, default=ROOT.parent / "shared" / "datasets" / "cranfield")
     parser.add_argument("--home", type=Path, default=None, help="PGVSEARCH_HOME to use (default: a new temporary one)")
     parser.add_argument("--model", default="all-MiniLM-L6-v2")
-    parser.add_argument("--precision", default="fp32", choices=["fp32", "int8"])
+    parser.add_argument("--precision", default="int8", choices=["fp32", "int8"], help="of the document embeddings (queries are fp32, as in the CLI)")
     parser.add_argument("--backend", default="auto", choices=["auto", "onnx", "torch"])
     parser.add_argument("--gain", default="both", choices=["both", "exponential", "linear"])
     parser.add_argument("--rrf-k", default="60")
@@ -70,6 +70,8 @@ def main() -> None:
 
     settings = resolve_settings(home=home)
     embedder = load_embedder(args.model, cache_dir=settings.model_cache, backend=args.backend, precision=args.precision)
+    # As the CLI does: documents in --precision, queries always fp32.
+    query_embedder = load_embedder(args.model, cache_dir=settings.model_cache, backend=args.backend, precision="fp32")
     name = f"quality_{args.dataset.name}_{args.precision}".lower().replace("-", "_")
     started = time.perf_counter()
     with connect(settings) as conn:
@@ -82,7 +84,7 @@ def main() -> None:
         plan = variants(["semantic", "keyword", "hybrid"], SearchOptions(k=100), rrf_ks=parse_list(args.rrf_k, float, "--rrf-k"))
         tables = {}
         for gain in (["linear", "exponential"] if args.gain == "both" else [args.gain]):
-            results = evaluate(Searcher(conn, coll, embedder), queries, qrels, plan, gain=gain)
+            results = evaluate(Searcher(conn, coll, query_embedder), queries, qrels, plan, gain=gain)
             results += evaluate(TsRankBaseline(conn, coll), queries, qrels, [Variant("ts_rank (baseline)", SearchOptions(k=100))], gain=gain)  # type: ignore[arg-type]
             tables[gain] = results
     if args.home is None:
@@ -92,7 +94,7 @@ def main() -> None:
     for gain, results in tables.items():
         rows = [r.to_dict() for r in results]
         title = (f"{args.dataset.name}: {results[0].queries} judged queries, {report.added} documents / {report.chunks} chunks, "
-                 f"model {args.model} ({embedder.backend} {embedder.precision}), nDCG gain {gain}")
+                 f"model {args.model} ({embedder.backend}, documents {embedder.precision}, queries fp32), nDCG gain {gain}")
         print_eval(rows, title=title)
         output[gain] = rows
     print(f"ingest: {ingest_s:.1f}s ({report.chunks_per_second:.1f} chunks/s); machine: {platform.machine()}, {os.cpu_count()} cores")

@@ -214,6 +214,12 @@ class Ingestor:
                 f"model {embedder.model_name} makes {embedder.dimension}-dimensional vectors but collection "
                 f"{coll.name!r} stores {coll.dimension}; use the collection's model ({coll.model}) or init a new collection"
             )
+        precision = getattr(embedder, "precision", coll.precision)
+        if precision != coll.precision:
+            raise ConfigError(
+                f"collection {coll.name!r} stores {coll.precision} document embeddings but the embedder is {precision}; "
+                f"load it with precision={coll.precision!r}"
+            )
         self.conn = conn
         self.coll = coll
         self.embedder = embedder

@@ -379,3 +379,13 @@ def test_int8_is_the_default_for_documents_and_queries_use_fp32(conn: Any, embed
     # (int8 activations are quantized per batch, so the same text embedded alone differs slightly.)
     assert np.dot(stored, int8.embed([text])[0]) > max(0.995, np.dot(stored, embedder.embed([text])[0]))
     assert abs(hits[0]["similarity"] - float(np.dot(stored, embedder.embed([query])[0]))) < 1e-4
+
+
+def test_ingest_refuses_an_embedder_of_another_precision(conn: Any, embedder: Any) -> None:
+    from pgvsearch.errors import ConfigError
+    from pgvsearch.ingest import ingest_paths
+
+    coll = make_collection(conn, embedder, unique_name(), precision="int8")
+    with pytest.raises(ConfigError, match="int8 document embeddings but the embedder is fp32"):
+        ingest_paths(conn, coll, embedder, [str(SAMPLE_DATA / "billing")])
+    assert conn.execute(f'SELECT count(*) FROM "{coll.schema}".documents').fetchone()[0] == 0
