@@ -415,6 +415,8 @@ def eval_command(
     semantic_weight: str = typer.Option("1", "--semantic-weight", help="Semantic weight(s) for hybrid, comma-separated."),
     keyword_weight: str = typer.Option("1", "--keyword-weight", help="Keyword weight(s) for hybrid, comma-separated."),
     candidates: str = typer.Option("100", "--candidates", help="Candidate depth(s) per branch, comma-separated."),
+    bm25_k1: Optional[str] = typer.Option(None, "--bm25-k1", help="BM25 k1 value(s) for keyword and hybrid, e.g. 0.9,1.2 [default: 1.2].", show_default=False),
+    bm25_b: Optional[str] = typer.Option(None, "--bm25-b", help="BM25 b value(s) for keyword and hybrid, e.g. 0.4,0.75 [default: 0.75].", show_default=False),
     gain: str = typer.Option("linear", "--gain", help="nDCG gain: linear (rel, as pytrec_eval/BEIR) or exponential (2^rel-1)."),
     per_query: bool = typer.Option(False, "--per-query", help="Print one JSON line per query and variant instead of the summary."),
     fmt: Optional[str] = FormatOpt,
@@ -441,6 +443,8 @@ def eval_command(
         mode_list, SearchOptions(k=100),
         rrf_ks=parse_list(rrf_k, float, "--rrf-k"), semantic_weights=parse_list(semantic_weight, float, "--semantic-weight"),
         keyword_weights=parse_list(keyword_weight, float, "--keyword-weight"), candidates=parse_list(candidates, int, "--candidates"),
+        bm25_k1s=parse_list(bm25_k1, float, "--bm25-k1") if bm25_k1 is not None else None,
+        bm25_bs=parse_list(bm25_b, float, "--bm25-b") if bm25_b is not None else None,
     )
     judgments = read_qrels(qrels)
     query_list = read_queries(queries)

@@ -137,17 +137,31 @@ def variants(
     semantic_weights: Sequence[float] = (1.0,),
     keyword_weights: Sequence[float] = (1.0,),
     candidates: Sequence[int] = (100,),
+    bm25_k1s: Sequence[float] | None = None,
+    bm25_bs: Sequence[float] | None = None,
 ) -> list[Variant]:
-    """One variant per mode; hybrid expands to every combination of the tuning lists."""
+    """One variant per mode; hybrid expands to every combination of the tuning lists, and the
+    rankings that use BM25 (keyword, hybrid) to every (k1, b) pair when those lists are given."""
+    bm25 = [(k1, b) for k1 in (bm25_k1s or [base.bm25_k1]) for b in (bm25_bs or [base.bm25_b])]
+    show_bm25 = bm25_k1s is not None or bm25_bs is not None
+
+    def with_bm25(mode: str, opts: "SearchOptions", params: dict[str, Any]) -> list[Variant]:
+        if mode == "semantic":
+            return [Variant(mode, opts, params)]
+        return [
+            Variant(mode, replace(opts, bm25_k1=k1, bm25_b=b), {**params, "bm25_k1": k1, "bm25_b": b} if show_bm25 else params)
+            for k1, b in bm25
+        ]
+
     out: list[Variant] = []
     for mode in modes:
         if mode == "hybrid":
             for rk, sw, kw, cand in itertools.product(rrf_ks, semantic_weights, keyword_weights, candidates):
                 opts = replace(base, rrf_k=rk, semantic_weight=sw, keyword_weight=kw, candidates=cand)
-                out.append(Variant(mode, opts, {"rrf_k": rk, "semantic_weight": sw, "keyword_weight": kw, "candidates": cand}))
+                out += with_bm25(mode, opts, {"rrf_k": rk, "semantic_weight": sw, "keyword_weight": kw, "candidates": cand})
         else:
             for cand in candidates:
-                out.append(Variant(mode, replace(base, candidates=cand), {"candidates": cand} if len(candidates) > 1 else {}))
+                out += with_bm25(mode, replace(base, candidates=cand), {"candidates": cand} if len(candidates) > 1 else {})
     return out
 
 

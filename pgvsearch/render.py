@@ -98,7 +98,7 @@ def print_eval(rows: Sequence[dict[str, Any]], *, title: str, out: IO[str] | Non
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
-    params = [k for k in ("rrf_k", "semantic_weight", "keyword_weight", "candidates") if any(k in r for r in rows)]
+    params = [k for k in ("rrf_k", "semantic_weight", "keyword_weight", "candidates", "bm25_k1", "bm25_b") if any(k in r for r in rows)]
     for name in ["mode", *params, "ndcg@10", "recall@100", "mrr@10", "p50_ms", "p95_ms"]:
         table.add_column(name, justify="left" if name == "mode" else "right")
     for r in rows:

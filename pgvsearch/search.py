@@ -49,6 +49,8 @@ class SearchOptions:
             raise UsageError("--rrf-k must not be negative")
         if self.semantic_weight < 0 or self.keyword_weight < 0:
             raise UsageError("branch weights must not be negative")
+        if self.bm25_k1 < 0 or not 0 <= self.bm25_b <= 1:
+            raise UsageError("BM25 needs k1 >= 0 and 0 <= b <= 1")
         return self
 
     @property

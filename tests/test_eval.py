@@ -90,3 +90,23 @@ def test_eval_end_to_end(conn: Any, embedder: Any, collection: Any, tmp_path: Pa
     lines = [json.loads(line) for line in per_query.stdout.splitlines()]
     assert {line["query_id"] for line in lines} == {"q1", "q2", "q3"}
     assert all(line["top10"] and "ndcg@10" in line for line in lines)
+
+    tuned = run_cli("eval", "-c", collection.name, "--queries", str(queries), "--qrels", str(qrels),
+                    "--modes", "semantic,keyword", "--bm25-k1", "0.9,1.2", "--bm25-b", "0.4", "-f", "json")
+    assert tuned.returncode == 0, tuned.stderr
+    rows = [json.loads(line) for line in tuned.stdout.splitlines()]
+    assert [(r["mode"], r.get("bm25_k1"), r.get("bm25_b")) for r in rows] == [("semantic", None, None), ("keyword", 0.9, 0.4), ("keyword", 1.2, 0.4)]
+    bad = run_cli("eval", "-c", collection.name, "--queries", str(queries), "--qrels", str(qrels), "--bm25-b", "1.5")
+    assert bad.returncode == 2 and "0 <= b <= 1" in bad.stderr
+
+
+def test_variants_expand_bm25_only_for_rankings_that_use_it() -> None:
+    from pgvsearch.evaluate import variants
+    from pgvsearch.search import SearchOptions
+
+    plan = variants(["semantic", "keyword", "hybrid"], SearchOptions(k=100), rrf_ks=[20, 60], bm25_k1s=[0.9, 1.2], bm25_bs=[0.4, 0.75])
+    assert [v.mode for v in plan].count("semantic") == 1
+    assert [v.mode for v in plan].count("keyword") == 4 and [v.mode for v in plan].count("hybrid") == 8
+    assert {(v.options.bm25_k1, v.options.bm25_b) for v in plan if v.mode == "keyword"} == {(0.9, 0.4), (0.9, 0.75), (1.2, 0.4), (1.2, 0.75)}
+    default = variants(["keyword"], SearchOptions(k=100))
+    assert [(v.options.bm25_k1, v.options.bm25_b, v.label) for v in default] == [(1.2, 0.75, {})]
