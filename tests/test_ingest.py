@@ -376,8 +376,11 @@ def test_int8_is_the_default_for_documents_and_queries_use_fp32(conn: Any, embed
 
     stored = np.array(json.loads(row[0]), dtype=np.float32)
     text = Chunk(hits[0]["chunk"], row[1], row[2]).embed_text
-    # (int8 activations are quantized per batch, so the same text embedded alone differs slightly.)
-    assert np.dot(stored, int8.embed([text])[0]) > max(0.995, np.dot(stored, embedder.embed([text])[0]))
+    # int8 activations are quantized with one scale per batch, so the same text embedded in
+    # another batch differs slightly (cosine ~0.997): the stored vector is close to both models'
+    # but is not the fp32 one.
+    assert np.dot(stored, int8.embed([text])[0]) > 0.99
+    assert 0.99 < np.dot(stored, embedder.embed([text])[0]) < 0.9999
     assert abs(hits[0]["similarity"] - float(np.dot(stored, embedder.embed([query])[0]))) < 1e-4
 
 
