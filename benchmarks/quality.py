@@ -49,12 +49,14 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, default=ROOT.parent / "shared" / "datasets" / "cranfield")
     parser.add_argument("--home", type=Path, default=None, help="PGVSEARCH_HOME to use (default: a new temporary one)")
     parser.add_argument("--model", default="all-MiniLM-L6-v2")
-    parser.add_argument("--precision", default="int8", choices=["fp32", "int8"], help="of the document embeddings (queries are fp32, as in the CLI)")
+    parser.add_argument("--precision", default=None, choices=["fp32", "int8"], help="of the document embeddings (queries are fp32, as in the CLI) [default: int8; fp32 with --backend torch]")
     parser.add_argument("--backend", default="auto", choices=["auto", "onnx", "torch"])
     parser.add_argument("--gain", default="both", choices=["both", "exponential", "linear"])
     parser.add_argument("--rrf-k", default="60")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "quality.json")
     args = parser.parse_args()
+    if args.precision is None:
+        args.precision = "fp32" if args.backend == "torch" else "int8"
 
     home = args.home or Path(tempfile.mkdtemp(prefix="pgvsearch-quality-"))
     os.environ["PGVSEARCH_HOME"] = str(home)

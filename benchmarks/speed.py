@@ -11,7 +11,7 @@ run, with public tools only (Python's timers, /usr/bin/time -v for peak RSS):
 - re-ingest of the unchanged folder, and after editing one file;
 - peak RSS of ingesting --rss-mb MB of text.
 
-    .venv/bin/python benchmarks/speed.py [--precision int8|fp32] [--runs 7] [--rss-mb 100 [--rss-only]]
+    .venv/bin/python benchmarks/speed.py [--precision int8|fp32] [--runs 9] [--rss-mb 100 [--rss-only]]
 """
 
 from __future__ import annotations
@@ -111,12 +111,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", type=Path, default=ROOT.parent / "shared" / "datasets" / "cranfield")
     parser.add_argument("--precision", default="int8", choices=["fp32", "int8"], help="of the document embeddings (queries are fp32)")
-    parser.add_argument("--runs", type=int, default=7, help="cold-query runs (median)")
+    parser.add_argument("--runs", type=int, default=9, help="cold-query runs (median)")
     parser.add_argument("--bare-runs", type=int, default=3)
     parser.add_argument("--rss-mb", type=int, default=0, help="also ingest this many MB of text and report peak RSS (slow: ~25 min per 10 MB)")
     parser.add_argument("--rss-only", action="store_true", help="only the --rss-mb measurement")
-    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "speed.json")
+    parser.add_argument("--output", type=Path, default=None, help="default: benchmarks/results/speed.json (speed-rss.json with --rss-only)")
     args = parser.parse_args()
+    if args.rss_only and not args.rss_mb:
+        parser.error("--rss-only needs --rss-mb")
+    if args.output is None:
+        args.output = ROOT / "benchmarks" / "results" / ("speed-rss.json" if args.rss_only else "speed.json")
 
     # What `pip install` does for a regular install: byte-compile the package, so cold starts do not
     # include compiling pgvsearch's own sources (PYTHONDONTWRITEBYTECODE may be set for the dev tree).

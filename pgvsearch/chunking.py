@@ -93,10 +93,13 @@ class Chunker:
                 context = self._truncate(_join_context(title.strip(), paths[idx]), context_cap)
             else:
                 context = title_ctx
-            if _same_words(piece, context) or _same_words(piece, title):
+            if len(spans) > 1 and (_same_words(piece, context) or _same_words(piece, title)):
                 continue  # a piece that only repeats the title: every chunk carries it already
             chunks.append(Chunk(position=len(chunks), content=piece, context=context))
-        return chunks or [whole]
+        if not chunks and spans:  # every piece repeated the title: keep the first, it fits the window
+            start, end = spans[0]
+            chunks.append(Chunk(position=0, content=text[start:end].strip(), context=title_ctx))
+        return chunks
 
     def _spans(self, text: str, markdown: bool, capacity: int) -> list[tuple[int, int]]:
         """Source spans of the chunks: heading-only pieces fold into the next chunk's context,

@@ -144,10 +144,21 @@ def init(
     settings = _settings(dsn, collection)
     with _connection(settings) as conn:
         existing = get_collection(conn, settings.collection)
+        if existing is not None and precision is not None and precision != existing.precision:
+            raise ConfigError(
+                f"collection {existing.name!r} exists with {existing.precision} embeddings, not {precision}; "
+                f"use another --collection or `pgvsearch drop {existing.name}` first"
+            )
         wanted = precision or (existing.precision if existing else DEFAULT_PRECISION)
-        embedder = _load_embedder(model, settings, precision=wanted)
-        if precision is None and existing is None and embedder.precision != wanted:
-            wanted = embedder.precision  # the model cannot be exported to ONNX: its documents are fp32 too
+        try:
+            embedder = _load_embedder(model, settings, precision=wanted)
+        except ConfigError as exc:
+            if precision is not None or existing is not None or wanted == "fp32":
+                raise
+            # A new collection without --precision: a model with no int8 ONNX export gets fp32 documents.
+            _err(f"note: {' '.join(str(exc).split())}; using fp32 embeddings")
+            wanted = "fp32"
+            embedder = _load_embedder(model, settings, precision=wanted)
         result = init_collection(
             conn, settings.collection, model=model, dimension=embedder.dimension, max_seq_length=embedder.max_seq_length,
             storage=storage, text_config=text_config, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap, precision=wanted,
@@ -176,7 +187,7 @@ def ingest(
     prune: bool = typer.Option(False, "--prune", help="Delete documents whose files under the given paths are gone."),
     wait: bool = typer.Option(False, "--wait", help="Wait for another ingest of the collection instead of exiting 75."),
     max_size: float = typer.Option(50.0, "--max-size", help="Skip files larger than this many MB."),
-    batch_chunks: int = typer.Option(256, "--batch-chunks", help="Chunks embedded and committed together (whole documents; a crash loses at most the batch in flight).", min=1),
+    batch_chunks: int = typer.Option(256, "--batch-chunks", help="Chunks embedded and committed together (whole documents); a crash loses only uncommitted batches (up to about 4 of them), which the next run ingests.", min=1),
     report: Optional[Path] = typer.Option(None, "--report", help="Write the JSON report (counts, skipped inputs) to this file."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="json prints the report on stdout.", show_default=False),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),

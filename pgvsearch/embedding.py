@@ -1072,13 +1072,16 @@ def _quantize_int8(model: str, fp32_folder: Path, tmp: Path) -> None:
             warnings.simplefilter("ignore")
             # Reduced-range (7-bit) weights: on CPUs without VNNI the int8 kernels can saturate
             # with full-range weights; measured closer to fp32 here at the same speed.
+            # In memory: given a path, the quantizer writes a temporary file next to it, i.e. into
+            # the fp32 cache folder, which may be read-only (a shared cache).
+            fp32_graph = onnx.load(str(fp32_folder / _MODEL_FILE))
             quantize_dynamic(
-                fp32_folder / _MODEL_FILE,
+                fp32_graph,
                 tmp / _MODEL_FILE,
                 per_channel=True,
                 reduce_range=True,
                 weight_type=QuantType.QInt8,
-                nodes_to_exclude=_after_activation(onnx.load(str(fp32_folder / _MODEL_FILE), load_external_data=False)),
+                nodes_to_exclude=_after_activation(fp32_graph),
                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
             )
     except Exception as exc:  # noqa: BLE001
@@ -1176,7 +1179,8 @@ def load_embedder(
 
     backend="onnx" uses the ONNX cache (exporting it first if missing or stale) and raises
     ConfigError if that is impossible; "torch" uses sentence-transformers; "auto" tries ONNX and
-    otherwise falls back to sentence-transformers, telling ``notice`` why in one line. With a
+    otherwise falls back to sentence-transformers (fp32 only: for int8 it raises ConfigError),
+    telling ``notice`` why in one line. With a
     valid cache, neither torch, transformers nor sentence_transformers is imported.
     quick_start=True starts the ONNX session ~45 ms sooner at a small cost in batch throughput:
     for processes that embed a query or two.
@@ -1207,8 +1211,9 @@ def load_embedder(
                     os.rename(folder, folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}"))
         raise AssertionError("unreachable")  # pragma: no cover
     except _CannotExport as exc:
-        if backend == "onnx":
-            raise ConfigError(str(exc)) from exc
+        if backend == "onnx" or precision == "int8":
+            # int8 exists only as an ONNX model: falling back would silently give fp32 vectors.
+            raise ConfigError(f"{exc}" + ("; use --precision fp32" if precision == "int8" else "")) from exc
         if notice is not None:
             reason = " ".join(str(exc).split())
             notice(f"ONNX backend unavailable for {model!r} ({reason}); using sentence-transformers (slower start)")

@@ -217,8 +217,8 @@ class Ingestor:
         precision = getattr(embedder, "precision", coll.precision)
         if precision != coll.precision:
             raise ConfigError(
-                f"collection {coll.name!r} stores {coll.precision} document embeddings but the embedder is {precision}; "
-                f"load it with precision={coll.precision!r}"
+                f"collection {coll.name!r} stores {coll.precision} document embeddings but the embedder is {precision} "
+                f"(load it with precision={coll.precision!r}; if the model has no ONNX export, init a collection with --precision fp32)"
             )
         self.conn = conn
         self.coll = coll

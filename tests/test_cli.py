@@ -50,8 +50,13 @@ def test_query_output_is_complete_and_a_closed_pipe_is_quiet(sample_collection: 
     for mode in ("search", "keyword", "hybrid"):
         result = run_cli(mode, "--queries", "-", "-c", "sample", "-k", "20", "-f", "json", input=queries)
         assert result.returncode == 0, result.stderr
-        rows = [json.loads(line) for line in result.stdout.splitlines()]
-        assert len(rows) == 40 * min(20, len({r["doc_id"] for r in rows})) and rows[-1]["query_id"]
+        rows = [json.loads(line) for line in result.stdout.splitlines()]  # every line is whole JSON
+        by_query: dict[str, list[int]] = {}
+        for row in rows:
+            by_query.setdefault(row["query_id"], []).append(row["rank"])
+        assert list(by_query) == [str(i) for i in range(1, 41)], "every query, in order, up to the last"
+        assert all(ranks == list(range(1, len(ranks) + 1)) and len(ranks) >= 1 for ranks in by_query.values())
+        assert len(by_query["40"]) == len(by_query["1"]) or mode == "keyword"
 
     # A reader that stops after the first line (`| head -1`).
     proc = subprocess.Popen(

@@ -258,6 +258,22 @@ def test_auto_falls_back_to_torch_for_unsupported_modules(dense_model_dir: Path,
     with pytest.raises(ConfigError, match="Dense"):
         load_embedder(str(dense_model_dir), cache_dir=cache_dir, backend="onnx")
     assert not any("dense-model" in p.name for p in cache_dir.iterdir() if p.is_dir())  # no cache, no temp dir
+    # int8 exists only as an ONNX model: no silent fp32 fallback.
+    with pytest.raises(ConfigError, match="Dense.*--precision fp32"):
+        load_embedder(str(dense_model_dir), cache_dir=cache_dir, precision="int8")
+
+
+def test_init_gives_a_model_without_onnx_export_fp32_documents(dense_model_dir: Path, server: Any) -> None:
+    from conftest import run_cli, unique_name
+
+    name = unique_name()
+    explicit = run_cli("init", "-c", name, "--model", str(dense_model_dir), "--precision", "int8")
+    assert explicit.returncode == 4 and "--precision fp32" in explicit.stderr and "Traceback" not in explicit.stderr
+    created = run_cli("init", "-c", name, "--model", str(dense_model_dir), "-f", "json")
+    assert created.returncode == 0, created.stderr
+    info = json.loads(created.stdout)
+    assert (info["precision"], info["backend"], info["dimension"]) == ("fp32", "torch", 64)
+    assert "using fp32 embeddings" in created.stderr
 
 
 def test_configuration_errors(tmp_path: Path) -> None:

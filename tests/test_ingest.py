@@ -157,6 +157,12 @@ def test_a_title_line_repeated_as_the_first_paragraph_is_not_a_chunk_of_its_own(
     assert all(c.embed_text.startswith(title) for c in chunks)
     assert "sentence 59" in chunks[-1].content and "sentence 0 " in chunks[0].content
 
+    # A document that only repeats its (long) title keeps one chunk, and it fits the window.
+    long_title = " ".join(f"topic{i}" for i in range(60))
+    only = chunker.split(f"{long_title}\n\n{long_title}", title=long_title, markdown=False)[0]
+    assert only.content and set(only.content.split()) <= set(long_title.split())
+    assert len(embedder.tokenizer().encode(only.embed_text).ids) + 2 <= embedder.max_seq_length
+
 
 def test_reingest_embeds_nothing_and_edits_reembed_only_that_file(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
     from pgvsearch.ingest import ingest_paths
