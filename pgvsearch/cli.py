@@ -175,7 +175,7 @@ def init(
         print_json(info)
     else:
         verb = "created" if result.created else "already exists"
-        _err(f"collection {coll.name!r} {verb}: model {coll.model} ({coll.dimension} dims, {coll.storage}), "
+        _err(f"collection {coll.name!r} {verb}: model {coll.model} ({coll.dimension} dims, {coll.storage}, {coll.precision} documents), "
              f"chunks of {coll.chunk_tokens} tokens with {coll.chunk_overlap} overlap")
 
 
