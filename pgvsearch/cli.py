@@ -137,18 +137,15 @@ def init(
     Example: pgvsearch init --collection docs --model all-MiniLM-L6-v2
     """
     from .db import get_collection
-    from .schema import DEFAULT_PRECISION, init_collection
+    from .schema import DEFAULT_PRECISION, check_precision, init_collection
 
     if precision is not None and precision not in ("fp32", "int8"):
         raise UsageError("--precision must be int8 or fp32")
     settings = _settings(dsn, collection)
     with _connection(settings) as conn:
         existing = get_collection(conn, settings.collection)
-        if existing is not None and precision is not None and precision != existing.precision:
-            raise ConfigError(
-                f"collection {existing.name!r} exists with {existing.precision} embeddings, not {precision}; "
-                f"use another --collection or `pgvsearch drop {existing.name}` first"
-            )
+        if existing is not None:
+            check_precision(existing, precision)  # before a possibly slow model export
         wanted = precision or (existing.precision if existing else DEFAULT_PRECISION)
         try:
             embedder = _load_embedder(model, settings, precision=wanted)

@@ -59,6 +59,15 @@ def ensure_pgvector(conn: "psycopg.Connection[Any]") -> tuple[int, ...]:
     return version
 
 
+def check_precision(existing: Collection, precision: str | None) -> None:
+    """ConfigError when ``precision`` is given and is not the existing collection's."""
+    if precision is not None and existing.precision != precision:
+        raise ConfigError(
+            f"collection {existing.name!r} exists with {existing.precision} embeddings, not {precision}; "
+            f"use another --collection or `pgvsearch drop {existing.name}` first"
+        )
+
+
 def init_collection(
     conn: "psycopg.Connection[Any]",
     name: str,
@@ -98,11 +107,7 @@ def init_collection(
                     f"collection {name!r} exists with model {existing.model} ({existing.dimension} dims), "
                     f"not {model} ({dimension} dims); use another --collection or `pgvsearch drop {name}` first"
                 )
-            if precision is not None and existing.precision != precision:
-                raise ConfigError(
-                    f"collection {name!r} exists with {existing.precision} embeddings, not {precision}; "
-                    f"use another --collection or `pgvsearch drop {name}` first"
-                )
+            check_precision(existing, precision)
             # Re-running the DDL repairs a schema whose objects were dropped; all statements are IF NOT EXISTS.
             _create_schema(conn, existing)
             return InitResult(existing, created=False)
