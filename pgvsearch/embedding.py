@@ -270,6 +270,7 @@ def _valid_cache(folder: Path, model: str, precision: str) -> dict[str, Any] | N
         manifest.get("format_version") != CACHE_FORMAT_VERSION
         or manifest.get("model") != _canonical_model(model)
         or manifest.get("precision") != precision
+        or (precision == "int8" and manifest.get("int8_recipe") != _int8_recipe())
     ):
         return None
     for name in (_MODEL_FILE, _TOKENIZER_FILE, _WEIGHTS_FILE):
@@ -283,6 +284,12 @@ def _valid_cache(folder: Path, model: str, precision: str) -> dict[str, Any] | N
     if current is not None and manifest.get("fingerprint") != current:
         return None
     return manifest
+
+
+def _int8_recipe() -> int:
+    from pgvsearch.quantize import INT8_RECIPE  # numpy only: cheap, and only int8 caches ask
+
+    return INT8_RECIPE
 
 
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
@@ -1030,39 +1037,12 @@ def _fuse_graph(model: str, st_model: SentenceTransformer, folder: Path, manifes
     return "fused: " + ", ".join(f"{k} x{v}" for k, v in sorted(stats.items()))
 
 
-_ACTIVATIONS = frozenset({"Gelu", "BiasGelu", "FastGelu", "QuickGelu", "Relu"})
-
-
-def _after_activation(graph_model: Any) -> list[str]:
-    """Names of the MatMuls fed by a feed-forward activation (the FFN down-projections).
-
-    Their inputs have the widest range in a transformer, so one per-tensor int8 scale per batch
-    loses the most there: keeping these 6 of 24 weight matrices in fp32 halved the int8 error
-    (1 - cosine to fp32: 0.0070 -> 0.0033 on Cranfield chunks) for ~15% of the int8 speed-up.
-    """
-    nodes = list(graph_model.graph.node)
-    producer = {out: node for node in nodes for out in node.output}
-
-    def is_activation(tensor: str, depth: int = 0) -> bool:
-        node = producer.get(tensor)
-        if node is None or depth > 4:
-            return False
-        if node.op_type in _ACTIVATIONS:
-            return True
-        if node.op_type in ("Erf", "Tanh"):  # an unfused GELU: x * 0.5 * (1 + erf(x / sqrt 2))
-            return True
-        return node.op_type in ("Mul", "Add") and any(is_activation(i, depth + 1) for i in node.input)
-
-    return [n.name for n in nodes if n.op_type == "MatMul" and n.name and is_activation(n.input[0])]
-
-
 def _quantize_int8(model: str, fp32_folder: Path, tmp: Path) -> None:
     """Dynamic int8 quantization of the fp32 export (weights int8, activations quantized at run time)."""
     try:
-        import onnx
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-    except ImportError as exc:
-        raise _CannotExport(f"onnxruntime quantization tools not available ({_describe(exc)})") from exc
+        from pgvsearch.quantize import INT8_RECIPE, quantize_int8
+    except ImportError as exc:  # pragma: no cover - numpy is a dependency
+        raise _CannotExport(f"int8 quantization tools not available ({_describe(exc)})") from exc
     fp32_manifest = _read_manifest(fp32_folder)
     if fp32_manifest is None:  # pragma: no cover - checked by the caller
         raise _CannotExport(f"fp32 ONNX cache for {model!r} is missing")
@@ -1070,25 +1050,17 @@ def _quantize_int8(model: str, fp32_folder: Path, tmp: Path) -> None:
     try:
         with _quiet_logging(), warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
             warnings.simplefilter("ignore")
-            # Reduced-range (7-bit) weights: on CPUs without VNNI the int8 kernels can saturate
-            # with full-range weights; measured closer to fp32 here at the same speed.
-            # In memory: given a path, the quantizer writes a temporary file next to it, i.e. into
-            # the fp32 cache folder, which may be read-only (a shared cache).
-            fp32_graph = onnx.load(str(fp32_folder / _MODEL_FILE))
-            quantize_dynamic(
-                fp32_graph,
+            recipe = quantize_int8(
+                fp32_folder / _MODEL_FILE,
                 tmp / _MODEL_FILE,
-                per_channel=True,
-                reduce_range=True,
-                weight_type=QuantType.QInt8,
-                nodes_to_exclude=_after_activation(fp32_graph),
-                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+                (fp32_folder / _TOKENIZER_FILE).read_text(encoding="utf-8"),
+                int(fp32_manifest["max_seq_length"]),
             )
     except Exception as exc:  # noqa: BLE001
         raise _CannotExport(f"int8 quantization of {model!r} failed ({_describe(exc)})") from exc
     _externalize_weights(tmp)
     shutil.copyfile(fp32_folder / _TOKENIZER_FILE, tmp / _TOKENIZER_FILE)
-    manifest = dict(fp32_manifest, precision="int8", quantization="dynamic int8, per-channel reduced-range weights; FFN down-projections fp32")
+    manifest = dict(fp32_manifest, precision="int8", quantization=recipe, int8_recipe=INT8_RECIPE)
     manifest["quantize_seconds"] = round(time.monotonic() - started, 2)
     _write_manifest(tmp, manifest)
     probes = list(_PROBE_TEXTS)

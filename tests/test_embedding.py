@@ -10,6 +10,7 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -216,12 +217,56 @@ def test_int8_precision(onnx_embedder: Embedder, cache_dir: Path) -> None:
     cosines = _cos(int8.embed(TEXTS), onnx_embedder.embed(TEXTS))
     assert cosines.min() > 0.98, cosines
     manifest = json.loads((cache_dir / "sentence-transformers__all-MiniLM-L6-v2-int8" / "manifest.json").read_text())
-    assert "FFN down-projections fp32" in manifest["quantization"]
+    assert "8 outlier channels of 6 of 6 FFN down-projections in fp32" in manifest["quantization"]
     import onnx
 
     graph = onnx.load(str(cache_dir / "sentence-transformers__all-MiniLM-L6-v2-int8" / "model.onnx"))
     ops = [n.op_type for n in graph.graph.node]
-    assert ops.count("MatMul") == 6 and ops.count("MatMulInteger") >= 6, "FFN down-projections stay fp32, the rest is int8"
+    assert ops.count("MatMulInteger") == 18 and ops.count("QAttention") == 6, "every projection runs in int8"
+    fp32_matmuls = [n for n in graph.graph.node if n.op_type == "MatMul"]
+    assert len(fp32_matmuls) == 6 and all(n.name.endswith("/outlier_matmul") for n in fp32_matmuls)
+    weights = {i.name: i for i in graph.graph.initializer}
+    for node in fp32_matmuls:  # 8 input channels each, gathered from the 1,536 of the activation
+        assert list(weights[node.input[1]].dims) == [8, 384]
+    # An int8 cache of another recipe is stale (it is re-quantized from the fp32 cache, no torch needed).
+    folder = cache_dir / "sentence-transformers__all-MiniLM-L6-v2-int8"
+    assert emb._valid_cache(folder, DEFAULT_MODEL, "int8") == manifest
+    stale = cache_dir / "old-recipe-copy"
+    shutil.copytree(folder, stale)
+    (stale / "manifest.json").write_text(json.dumps(dict(manifest, int8_recipe=1)))
+    assert emb._valid_cache(stale, DEFAULT_MODEL, "int8") is None
+    shutil.rmtree(stale)
+
+
+def test_outlier_split_is_exact_in_fp32() -> None:
+    """The rewrite (X * keep) @ W + X[..., outliers] @ W[outliers] is the same product."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    from pgvsearch.quantize import down_projections, split_outlier_channels
+
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(64, 16)).astype(np.float32)
+    graph = helper.make_model(helper.make_graph(
+        [helper.make_node("Gelu", ["x"], ["h"], domain="com.microsoft", name="act"),
+         helper.make_node("MatMul", ["h", "w"], ["y"], name="down")],
+        "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 5, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 5, 16])], [numpy_helper.from_array(w, "w")],
+    ), opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
+    assert [n.name for n in down_projections(graph)] == ["down"]
+    maxima = {"h": np.arange(64, dtype=np.float32)}  # channels 56..63 are the "outliers"
+    assert split_outlier_channels(graph, maxima, k=8) == ["down/outlier_matmul"]
+    weights = {i.name: numpy_helper.to_array(i) for i in graph.graph.initializer}
+    assert weights["down/outlier_channels"].tolist() == list(range(56, 64))
+    x = rng.normal(size=(2, 5, 64)).astype(np.float32)
+    plain = ort.InferenceSession(helper.make_model(helper.make_graph(
+        [helper.make_node("Gelu", ["x"], ["h"], domain="com.microsoft"), helper.make_node("MatMul", ["h", "w"], ["y"])],
+        "p", list(graph.graph.input), list(graph.graph.output), [numpy_helper.from_array(w, "w")],
+    ), opset_imports=list(graph.opset_import)).SerializeToString(), providers=["CPUExecutionProvider"])
+    split = ort.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(split.run(None, {"x": x})[0], plain.run(None, {"x": x})[0], rtol=1e-5, atol=1e-5)
+    onnx.checker.check_model(graph)
 
 
 def test_torch_backend(cache_dir: Path, st_vectors: np.ndarray) -> None:
