@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 from pgvsearch.errors import ConfigError, EmbeddingError
+from pgvsearch.quantize import INT8_RECIPE, quantize_int8  # stdlib + numpy only at import
 
 if TYPE_CHECKING:  # pragma: no cover - typing only, never imported at run time
     import onnxruntime
@@ -270,7 +271,7 @@ def _valid_cache(folder: Path, model: str, precision: str) -> dict[str, Any] | N
         manifest.get("format_version") != CACHE_FORMAT_VERSION
         or manifest.get("model") != _canonical_model(model)
         or manifest.get("precision") != precision
-        or (precision == "int8" and manifest.get("int8_recipe") != _int8_recipe())
+        or (precision == "int8" and manifest.get("int8_recipe") != INT8_RECIPE)
     ):
         return None
     for name in (_MODEL_FILE, _TOKENIZER_FILE, _WEIGHTS_FILE):
@@ -284,12 +285,6 @@ def _valid_cache(folder: Path, model: str, precision: str) -> dict[str, Any] | N
     if current is not None and manifest.get("fingerprint") != current:
         return None
     return manifest
-
-
-def _int8_recipe() -> int:
-    from pgvsearch.quantize import INT8_RECIPE  # numpy only: cheap, and only int8 caches ask
-
-    return INT8_RECIPE
 
 
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
@@ -1039,10 +1034,6 @@ def _fuse_graph(model: str, st_model: SentenceTransformer, folder: Path, manifes
 
 def _quantize_int8(model: str, fp32_folder: Path, tmp: Path) -> None:
     """Dynamic int8 quantization of the fp32 export (weights int8, activations quantized at run time)."""
-    try:
-        from pgvsearch.quantize import INT8_RECIPE, quantize_int8
-    except ImportError as exc:  # pragma: no cover - numpy is a dependency
-        raise _CannotExport(f"int8 quantization tools not available ({_describe(exc)})") from exc
     fp32_manifest = _read_manifest(fp32_folder)
     if fp32_manifest is None:  # pragma: no cover - checked by the caller
         raise _CannotExport(f"fp32 ONNX cache for {model!r} is missing")

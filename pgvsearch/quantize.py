@@ -163,9 +163,10 @@ def quantize_int8(fp32_model: Path, out_model: Path, tokenizer_json: str, max_se
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     graph = onnx.load(str(fp32_model))
-    projections = [n.name for n in down_projections(graph)]
+    nodes = down_projections(graph)
+    projections = [n.name for n in nodes]
     try:
-        maxima = activation_maxima(graph, [n.input[0] for n in down_projections(graph)], tokenizer_json, max_seq_length)
+        maxima = activation_maxima(graph, [n.input[0] for n in nodes], tokenizer_json, max_seq_length)
         outlier_matmuls = split_outlier_channels(graph, maxima)
     except Exception:  # noqa: BLE001 - a graph this code does not understand: fp32 down-projections
         graph = onnx.load(str(fp32_model))
