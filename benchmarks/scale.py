@@ -55,7 +55,7 @@ from pgvsearch.chunking import Chunk  # noqa: E402
 from pgvsearch.db import Collection  # noqa: E402
 from pgvsearch.ingest import EmbeddedBatch, PreparedDocument, write_batch  # noqa: E402
 from pgvsearch.parsers import SourceDocument  # noqa: E402
-from pgvsearch.schema import collection_status, drop_collection, init_collection  # noqa: E402
+from pgvsearch.schema import build_vector_index, collection_status, drop_collection, drop_vector_index, init_collection  # noqa: E402
 from pgvsearch.search import Searcher, SearchOptions, vector_literal  # noqa: E402
 from pgvsearch.server import start_server, stop_server  # noqa: E402
 
@@ -271,15 +271,13 @@ def batches(rng: np.random.Generator, vocab: Vocabulary, space: VectorSpace, n: 
 
 def load(conn: psycopg.Connection[Any], coll: Collection, rng: np.random.Generator, vocab: Vocabulary,
          space: VectorSpace, n: int) -> tuple[dict[str, Any], np.ndarray]:
-    """Load n documents with the HNSW index dropped, rebuild it, VACUUM ANALYZE."""
+    """Load n documents as `pgvsearch ingest` loads an empty collection: HNSW index dropped,
+    built once after the load (pgvsearch.schema.build_vector_index); then VACUUM ANALYZE."""
     from pgvector.psycopg import register_vector
 
     register_vector(conn)
     index = qualified(coll, "chunks_embedding_idx")
-    row = conn.execute("SELECT pg_get_indexdef(to_regclass(%s))", (index.as_string(conn),)).fetchone()
-    assert row and row[0], "chunks_embedding_idx is missing from the new collection"
-    index_definition = row[0]
-    conn.execute(sql.SQL("DROP INDEX {}").format(index))
+    drop_vector_index(conn, coll)
 
     all_vectors = np.empty((n, DIMENSION), dtype=np.float32)
     started = time.perf_counter()
@@ -300,13 +298,12 @@ def load(conn: psycopg.Connection[Any], coll: Collection, rng: np.random.Generat
             log(f"  loaded {done:,}/{n:,} documents ({time.perf_counter() - started:.0f} s)")
     load_seconds = time.perf_counter() - started
 
-    workers = max(0, (machine_info()["nproc"] or 1) - 1)
     started = time.perf_counter()
-    with conn.transaction():
-        conn.execute("SELECT set_config('maintenance_work_mem', '1GB', true)")
-        conn.execute("SELECT set_config('max_parallel_maintenance_workers', %s, true)", (str(workers),))
-        conn.execute(index_definition)  # type: ignore[arg-type]  # the definition create_collection.sql made
+    build_vector_index(conn, coll)
     index_seconds = time.perf_counter() - started
+    row = conn.execute("SELECT pg_get_indexdef(to_regclass(%s))", (index.as_string(conn),)).fetchone()
+    assert row and row[0], "chunks_embedding_idx was not built"
+    index_definition = row[0]
     log(f"  HNSW index built in {index_seconds:.1f} s")
 
     started = time.perf_counter()
@@ -320,7 +317,8 @@ def load(conn: psycopg.Connection[Any], coll: Collection, rng: np.random.Generat
         "documents_per_second": round(n / load_seconds, 1),
         "index_build_seconds": round(index_seconds, 2),
         "index_definition": index_definition,
-        "index_build_settings": {"maintenance_work_mem": "1GB", "max_parallel_maintenance_workers": workers},
+        "index_build_settings": "pgvsearch.schema.build_vector_index: maintenance_work_mem sized to the chunks (<= 2 GiB), "
+                                "the server's max_parallel_maintenance_workers",
         "vacuum_analyze_seconds": round(vacuum_seconds, 2),
     }, all_vectors
 

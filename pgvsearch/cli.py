@@ -507,6 +507,8 @@ def status(
         print_json(data)
         return
     rows = [(k, human_bytes(v) if k.endswith("_bytes") else v) for k, v in data.items() if v is not None]
+    if data["hnsw_index_bytes"] is None:  # a bulk load was killed before it built the index
+        rows.insert(10, ("hnsw_index", "missing (semantic search scans every chunk; the next ingest builds it)"))
     print_mapping_table(f"pgvsearch collection {coll.name}", [(k, ", ".join(v) if isinstance(v, list) else v) for k, v in rows])
 
 

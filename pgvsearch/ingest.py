@@ -52,6 +52,7 @@ class IngestReport:
     seconds: float = 0.0
     embed_seconds: float = 0.0
     db_seconds: float = 0.0
+    index_seconds: float = 0.0
     interrupted: bool = False
 
     @property
@@ -78,6 +79,7 @@ class IngestReport:
             "seconds": round(self.seconds, 3),
             "embed_seconds": round(self.embed_seconds, 3),
             "db_seconds": round(self.db_seconds, 3),
+            "index_seconds": round(self.index_seconds, 3),
             "chunks_per_second": round(self.chunks_per_second, 2),
             "interrupted": self.interrupted,
             "skipped_inputs": self.skipped,
@@ -405,9 +407,14 @@ class Ingestor:
             register_vector(self.conn)
             self._existing = dict(self.conn.execute(sql_statement("document_hashes", schema=self.coll.schema)).fetchall())
             self.conn.commit()
-            self._pipeline(paths, include, exclude, stdin)
-            if prune and not self.report.interrupted:
-                self._prune(paths)
+            build_index = self._begin_bulk_load()
+            try:
+                self._pipeline(paths, include, exclude, stdin)
+                if prune and not self.report.interrupted:
+                    self._prune(paths)
+            finally:
+                if build_index:
+                    self._build_vector_index(failing=sys.exc_info()[0] is not None)
         finally:
             self.report.seconds = time.perf_counter() - started
             try:
@@ -418,6 +425,42 @@ class Ingestor:
             except Exception:
                 pass  # the lock goes with the session anyway
         return self.report
+
+    def _begin_bulk_load(self) -> bool:
+        """Whether to build the HNSW index after this run: when the collection is empty its
+        index is dropped first (one build after the load beats inserting every vector into the
+        graph), and an index found missing (a bulk load killed before it finished) is rebuilt."""
+        from .schema import drop_vector_index, vector_index_exists
+
+        if not self._existing:
+            drop_vector_index(self.conn, self.coll)
+            return True
+        return not vector_index_exists(self.conn, self.coll)
+
+    def _build_vector_index(self, *, failing: bool) -> None:
+        """Build the HNSW index (and the planner statistics) after a bulk load. Runs after an
+        interruption too, so that what was committed is indexed; when it cannot run, semantic
+        search still works (exactly, by a scan) and the next ingest builds the index."""
+        from .schema import build_vector_index
+
+        if self.conn.closed or self.conn.broken:
+            return
+        started = time.perf_counter()
+        try:
+            self.conn.rollback()
+            build_vector_index(self.conn, self.coll)
+            with self.conn.transaction():
+                self.conn.execute(sql_statement("analyze_collection", schema=self.coll.schema))
+        except KeyboardInterrupt:
+            self.report.interrupted = True
+            self.report.warnings.append({"path": self.coll.name, "warning": "vector index not built (interrupted); the next ingest builds it"})
+        except Exception:
+            if not failing:
+                raise
+            return  # the error that stopped the run is the one to report
+        elapsed = time.perf_counter() - started
+        self.report.index_seconds += elapsed
+        self.report.db_seconds += elapsed
 
     def _pipeline(self, paths: Sequence[str], include: Sequence[str], exclude: Sequence[str], stdin: BinaryIO | None) -> None:
         prepared: "queue.Queue[PreparedDocument | None | BaseException]" = queue.Queue(maxsize=256)

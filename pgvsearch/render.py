@@ -146,6 +146,8 @@ def ingest_summary(report: "IngestReport") -> str:
         f"{report.chunks} chunks in {report.seconds:.1f}s "
         f"({report.chunks_per_second:.1f} chunks/s; embedding {report.embed_seconds:.1f}s, database {report.db_seconds:.1f}s)"
     ]
+    if report.index_seconds:
+        lines.append(f"built the vector index in {report.index_seconds:.1f}s")
     if report.embedded_chunks == 0 and report.unchanged and not report.added and not report.updated:
         lines.append("nothing changed: no document was embedded")
     for item in report.skipped:

@@ -172,10 +172,52 @@ def _create_schema(conn: "psycopg.Connection[Any]", coll: Collection) -> None:
             "create_collection",
             schema=coll.schema,
             vector_type=psql.SQL("{}({})").format(psql.SQL(coll.storage), psql.Literal(coll.dimension)),
-            ops=psql.SQL("halfvec_cosine_ops" if coll.storage == "halfvec" else "vector_cosine_ops"),
             text_config=psql.Literal(coll.text_config),
         )
     )
+    conn.execute(_vector_index_ddl(coll))
+
+
+def _vector_index_ddl(coll: Collection) -> "psycopg.sql.Composed":
+    from psycopg import sql as psql
+
+    ops = psql.SQL("halfvec_cosine_ops" if coll.storage == "halfvec" else "vector_cosine_ops")
+    return sql_statement("create_vector_index", schema=coll.schema, ops=ops)
+
+
+# What pgvector's HNSW build keeps in memory per vector besides the vector itself (the
+# neighbour lists of m = 16: 32 on layer 0, fewer above), with room to spare. A build whose
+# graph outgrows maintenance_work_mem goes on much more slowly (pgvector says so in a notice).
+_HNSW_BYTES_PER_ROW = 1024
+_MAX_BUILD_MEMORY = 2 * 1024**3
+
+
+def vector_index_exists(conn: "psycopg.Connection[Any]", coll: Collection) -> bool:
+    from psycopg import sql as psql
+
+    name = psql.Identifier(coll.schema, "chunks_embedding_idx").as_string(conn)
+    row = conn.execute(sql_statement("vector_index_exists"), {"index": name}).fetchone()
+    return bool(row and row[0])
+
+
+def drop_vector_index(conn: "psycopg.Connection[Any]", coll: Collection) -> None:
+    """Drop the HNSW index before a bulk load; :func:`build_vector_index` makes it again."""
+    with conn.transaction():
+        conn.execute(sql_statement("drop_vector_index", schema=coll.schema))
+
+
+def build_vector_index(conn: "psycopg.Connection[Any]", coll: Collection) -> None:
+    """Build the HNSW index if it is missing, with maintenance_work_mem raised (for this
+    transaction only, up to 2 GiB) so that the graph of every chunk fits in memory."""
+    with conn.transaction():
+        row = conn.execute(sql_statement("vector_index_build_memory", schema=coll.schema)).fetchone()
+        assert row is not None
+        rows, current = int(row[0]), int(row[1])
+        vector_bytes = coll.dimension * (2 if coll.storage == "halfvec" else 4)
+        wanted = min(_MAX_BUILD_MEMORY, rows * (vector_bytes + _HNSW_BYTES_PER_ROW) * 5 // 4)
+        if wanted > current:
+            conn.execute("SELECT set_config('maintenance_work_mem', %s, true)", (f"{wanted // 1024}kB",))
+        conn.execute(_vector_index_ddl(coll))
 
 
 def drop_collection(conn: "psycopg.Connection[Any]", name: str) -> bool:

@@ -29,8 +29,7 @@ CREATE TABLE IF NOT EXISTS {schema}.chunks (
     embedding    {vector_type} NOT NULL,
     UNIQUE (document_id, position)
 );
-CREATE INDEX IF NOT EXISTS chunks_embedding_idx ON {schema}.chunks
-    USING hnsw (embedding {ops}) WITH (m = 16, ef_construction = 64);
+-- The HNSW index on embedding is sql/create_vector_index.sql (ingest rebuilds it after bulk loads).
 CREATE INDEX IF NOT EXISTS chunks_tsv_idx ON {schema}.chunks USING gin (tsv);
 
 -- The inverted index for BM25: one row per (lexeme, document), term frequency and the

@@ -398,3 +398,45 @@ def test_ingest_refuses_an_embedder_of_another_precision(conn: Any, embedder: An
     with pytest.raises(ConfigError, match="int8 document embeddings but the embedder is fp32"):
         ingest_paths(conn, coll, embedder, [str(SAMPLE_DATA / "billing")])
     assert conn.execute(f'SELECT count(*) FROM "{coll.schema}".documents').fetchone()[0] == 0
+
+
+def _vector_index_oid(conn: Any, coll: Any) -> int | None:
+    row = conn.execute("SELECT to_regclass(%s)::oid", (f'"{coll.schema}".chunks_embedding_idx',)).fetchone()
+    return row[0] if row else None
+
+
+def test_first_load_builds_the_vector_index_once_and_a_missing_index_is_rebuilt(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
+    from pgvsearch.ingest import ingest_paths
+    from pgvsearch.search import SearchOptions, Searcher
+
+    kb = tmp_path / "kb"
+    shutil.copytree(SAMPLE_DATA / "billing", kb)
+    created = _vector_index_oid(conn, collection)
+    assert created is not None  # init makes it
+    first = ingest_paths(conn, collection, embedder, [str(kb)])
+    built = _vector_index_oid(conn, collection)
+    assert first.added and first.index_seconds > 0 and built not in (None, created)
+    # The index is a working HNSW index over every chunk, and the planner has statistics.
+    n_chunks = conn.execute(f'SELECT count(*) FROM "{collection.schema}".chunks').fetchone()[0]
+    reltuples = conn.execute("SELECT reltuples FROM pg_class WHERE oid = %s", (built,)).fetchone()[0]
+    assert reltuples == n_chunks == first.chunks
+    analyzed = conn.execute(
+        "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE schemaname = %s AND relname = 'postings'", (collection.schema,)
+    ).fetchone()
+    assert analyzed == (True,)
+
+    # Later ingests into a non-empty collection insert into the existing index.
+    (kb / "new.md").write_text("# Wire transfers\n\nInternational wire transfers take three business days.\n")
+    second = ingest_paths(conn, collection, embedder, [str(kb)])
+    assert second.added == 1 and second.index_seconds == 0 and _vector_index_oid(conn, collection) == built
+
+    # An index lost to a bulk load that was killed is rebuilt by the next ingest, even one
+    # that changes nothing; `status` says it is missing meanwhile.
+    conn.execute(f'DROP INDEX "{collection.schema}".chunks_embedding_idx')
+    status = run_cli("status", "-c", collection.name, "-f", "table")
+    assert status.returncode == 0 and "hnsw_index" in status.stdout and "missing" in status.stdout
+    assert json.loads(run_cli("status", "-c", collection.name, "-f", "json").stdout)["hnsw_index_bytes"] is None
+    third = ingest_paths(conn, collection, embedder, [str(kb)])
+    assert third.embedded_chunks == 0 and third.index_seconds > 0 and _vector_index_oid(conn, collection) is not None
+    hits = Searcher(conn, collection, embedder).run("money sent abroad by wire", "semantic", SearchOptions(k=1))
+    assert hits[0].doc_id == "new.md"
