@@ -529,7 +529,7 @@ class Ingestor:
                 prefixes.append(str(path).rstrip("/") + "/")
             else:
                 exact.append(str(path))
-                prefixes.append(f"{path}#")
+                prefixes.append(f"{path}#L")  # its records, for a JSONL file
         if not exact and not prefixes:
             return
         started = time.perf_counter()
@@ -548,7 +548,7 @@ class Ingestor:
         """Prune only what is really gone: a file that no longer exists, or a record missing from
         a JSONL file read in full this run. Files left out by --include/--exclude, hidden files,
         and files or folders that could not be read keep their documents."""
-        path, record, _ = source.partition("#")
+        path, record = _source_file(source)
         if path in self._keep_sources:
             return False
         try:
@@ -557,7 +557,19 @@ class Ingestor:
             return True
         except OSError:
             return False  # e.g. permission denied: not evidence that it is gone
-        return bool(record) and path in self._read_files
+        return record and path in self._read_files
+
+
+_RECORD_SOURCE = re.compile(r"(.*\.(?:jsonl|ndjson))#L\d+", re.DOTALL | re.IGNORECASE)
+
+
+def _source_file(source: str) -> tuple[str, bool]:
+    """The file behind a document's source, and whether the document is one record of it: a
+    JSONL record's source is ``file.jsonl#L<line>``; any other ``#`` is part of a file name."""
+    match = _RECORD_SOURCE.fullmatch(source)
+    if match and not os.path.lexists(source):
+        return match.group(1), True
+    return source, False
 
 
 def _skipped_file(path: str) -> str:

@@ -440,3 +440,28 @@ def test_first_load_builds_the_vector_index_once_and_a_missing_index_is_rebuilt(
     assert third.embedded_chunks == 0 and third.index_seconds > 0 and _vector_index_oid(conn, collection) is not None
     hits = Searcher(conn, collection, embedder).run("money sent abroad by wire", "semantic", SearchOptions(k=1))
     assert hits[0].doc_id == "new.md"
+
+
+def test_prune_reads_a_hash_in_a_path_as_part_of_the_name(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
+    from pgvsearch.ingest import ingest_paths
+
+    (tmp_path / "C#").mkdir()
+    (tmp_path / "C").mkdir()
+    (tmp_path / "C#" / "intro.md").write_text("# Delegates\n\nDelegates and events in dotnet.\n")
+    (tmp_path / "C#" / "old.md").write_text("# Old\n\nAn outdated note.\n")
+    (tmp_path / "C" / "pointers.md").write_text("# Pointers\n\nPointer arithmetic.\n")
+    (tmp_path / "pasta.txt").write_text("Pasta al dente.\n")
+    records = tmp_path / "q#a.jsonl"
+    records.write_text(json.dumps({"_id": "r1", "text": "one"}) + "\n" + json.dumps({"_id": "r2", "text": "two"}) + "\n")
+    ingest_paths(conn, collection, embedder, [str(tmp_path)])
+    everything = {"C#/intro.md", "C#/old.md", "C/pointers.md", "pasta.txt", "r1", "r2"}
+    assert set(_docs(conn, collection)) == everything
+    # Files left out by --include, or too big this time, still exist: they stay.
+    assert ingest_paths(conn, collection, embedder, [str(tmp_path)], include=["*.txt"], prune=True).deleted == 0
+    assert ingest_paths(conn, collection, embedder, [str(tmp_path)], max_bytes=10, prune=True).deleted == 0
+    assert set(_docs(conn, collection)) == everything
+    # A file deleted from C#/ goes (although C/ exists), and so does a record of q#a.jsonl.
+    (tmp_path / "C#" / "old.md").unlink()
+    records.write_text(json.dumps({"_id": "r1", "text": "one"}) + "\n")
+    report = ingest_paths(conn, collection, embedder, [str(tmp_path)], prune=True)
+    assert report.deleted == 2 and set(_docs(conn, collection)) == everything - {"C#/old.md", "r2"}
