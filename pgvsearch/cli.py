@@ -122,17 +122,17 @@ def _parse_meta(pairs: list[str] | None) -> dict[str, str]:
 @app.command()
 def init(
     model: str = typer.Option("all-MiniLM-L6-v2", "--model", "-m", help="sentence-transformers model name or path."),
-    storage: str = typer.Option("auto", "--storage", help="vector, halfvec (half the space; needed above 2,000 dims) or auto."),
+    storage: Optional[str] = typer.Option(None, "--storage", help="vector, halfvec (half the space; needed above 2,000 dims) or auto [default: auto].", show_default=False),
     chunk_tokens: Optional[int] = typer.Option(None, "--chunk-tokens", help="Max tokens per chunk [default: the model's max sequence length]."),
-    chunk_overlap: int = typer.Option(32, "--chunk-overlap", help="Tokens shared by neighbouring chunks."),
-    text_config: str = typer.Option("english", "--text-config", help="PostgreSQL text search configuration for keyword search."),
+    chunk_overlap: Optional[int] = typer.Option(None, "--chunk-overlap", help="Tokens shared by neighbouring chunks [default: 32].", show_default=False),
+    text_config: Optional[str] = typer.Option(None, "--text-config", help="PostgreSQL text search configuration for keyword search [default: english].", show_default=False),
     precision: Optional[str] = typer.Option(None, "--precision", help="Precision of the document embeddings: int8 (quantized ONNX, faster ingest) or fp32. Queries always use fp32. [default: int8, or the existing collection's]", show_default=False),
     dsn: Optional[str] = DsnOpt,
     collection: Optional[str] = CollectionOpt,
     fmt: Optional[str] = FormatOpt,
     debug: bool = DebugOpt,
 ) -> None:
-    """Create a collection (idempotent) and prepare its model.
+    """Create a collection (idempotent) and prepare its model. Its settings are fixed once created.
 
     Example: pgvsearch init --collection docs --model all-MiniLM-L6-v2
     """
@@ -197,35 +197,38 @@ def ingest(
 
     Example: pgvsearch ingest ./docs --include '*.md' --prune
     """
-    from .ingest import ingest_paths
+    from .ingest import Ingestor, IngestReport
     from .render import ingest_summary, print_json
 
-    settings = _settings(dsn, collection)
-    with _connection(settings) as conn:
-        coll = _collection(conn, settings, model)
-        embedder = _load_embedder(coll.model, settings, quiet, coll.precision)
-        progress = _progress_bar(quiet)
-        try:
-            with _terminate_as_interrupt():
-                result = ingest_paths(
-                    conn, coll, embedder, paths, include=include or (), exclude=exclude or (), prune=prune, wait=wait,
-                    max_bytes=int(max_size * 1024 * 1024), batch_chunks=batch_chunks, on_progress=progress.update if progress is not None else None,
-                )
-        finally:
-            if progress is not None:
-                progress.close()
+    if fmt is not None and fmt != "json":
+        raise UsageError("ingest --format takes json (the report on stdout)")
+    ingestor: Ingestor | None = None
+    try:
+        settings = _settings(dsn, collection)
+        with _connection(settings) as conn:
+            coll = _collection(conn, settings, model)
+            embedder = _load_embedder(coll.model, settings, quiet, coll.precision)
+            ingestor = Ingestor(conn, coll, embedder, max_bytes=int(max_size * 1024 * 1024), batch_chunks=batch_chunks)
+            progress = _progress_bar(quiet)
+            ingestor.on_progress = progress.update if progress is not None else None
+            try:
+                with _terminate_as_interrupt():
+                    result = ingestor.run(paths, include=include or (), exclude=exclude or (), prune=prune, wait=wait)
+            finally:
+                if progress is not None:
+                    progress.close()
+    except BaseException as exc:
+        # A cron job reads the report after a failure too: it says what failed and what was committed.
+        if report and not isinstance(exc, typer.Exit):
+            failed = ingestor.report if ingestor is not None else IngestReport(collection=collection or "")
+            failed.error = _error_message(exc)[0]
+            _write_report(report, failed.to_dict())
+        raise
     data = result.to_dict()
     if report:
-        import json
-
-        try:
-            report.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-        except OSError as exc:
-            _err(f"pgvsearch: warning: cannot write the report {report}: {exc.strerror or exc}")
+        _write_report(report, data)
     if fmt == "json":
         print_json(data)
-    elif fmt is not None:
-        raise UsageError("ingest --format takes json (the report on stdout)")
     if not quiet or result.interrupted:
         _err(ingest_summary(result))
     elif result.partial:
@@ -235,6 +238,15 @@ def ingest(
         raise typer.Exit(int(ExitCode.INTERRUPTED))
     if result.partial:
         raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+def _write_report(path: Path, data: dict[str, Any]) -> None:
+    import json
+
+    try:
+        path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    except OSError as exc:
+        _err(f"pgvsearch: warning: cannot write the report {path}: {exc.strerror or exc}")
 
 
 def _progress_bar(quiet: bool) -> Any:
@@ -392,6 +404,9 @@ def ask_command(
 
     if not question.strip():
         raise UsageError("the question is empty")
+    from .search import require_text
+
+    require_text(question, "the question")
     settings = _settings(dsn, collection)
     llm, note = resolve_llm(settings, url=llm_url, model=llm_model, timeout=llm_timeout)
     fmt = pick_format(fmt)
@@ -438,7 +453,7 @@ def eval_command(
     Example: pgvsearch eval --queries queries.jsonl --qrels qrels/test.tsv --rrf-k 20,60,100
     """
     from .evaluate import evaluate, parse_list, read_qrels, variants
-    from .render import pick_format, print_eval, print_json
+    from .render import eval_fields, pick_format, print_csv, print_eval, print_json
     from .search import MODES, Searcher, SearchOptions, read_queries
 
     mode_list = [m.strip() for m in modes.split(",") if m.strip()]
@@ -447,6 +462,9 @@ def eval_command(
         raise UsageError(f"--modes takes {', '.join(MODES)}; got {modes!r}")
     if gain not in ("exponential", "linear"):
         raise UsageError("--gain must be exponential or linear")
+    pick_format(fmt)  # an unknown --format fails before the work
+    if per_query and fmt not in (None, "json"):
+        raise UsageError("--per-query prints JSON lines; leave out --format or use --format json")
     plan = variants(
         mode_list, SearchOptions(k=100),
         rrf_ks=parse_list(rrf_k, float, "--rrf-k"), semantic_weights=parse_list(semantic_weight, float, "--semantic-weight"),
@@ -466,9 +484,13 @@ def eval_command(
             for row in result.per_query:
                 print_json(row)
         return
-    if pick_format(fmt) == "json":
+    chosen = pick_format(fmt)
+    if chosen == "json":
         for result in results:
             print_json(result.to_dict())
+    elif chosen == "csv":
+        rows = [r.to_dict() for r in results]
+        print_csv(rows, eval_fields(rows))
     else:
         print_eval([r.to_dict() for r in results], title=f"{coll.name}: {results[0].queries} judged queries, nDCG gain {gain}")
 
@@ -485,7 +507,7 @@ def status(
     Example: pgvsearch status --format json
     """
     from .db import describe_target, list_collections
-    from .render import human_bytes, pick_format, print_json, print_mapping_table
+    from .render import human_bytes, pick_format, print_csv, print_json, print_mapping_table
     from .schema import collection_status
 
     settings = _settings(dsn, collection)
@@ -503,8 +525,12 @@ def status(
         "data_dir": str(settings.pgdata) if settings.embedded else None, "model_cache": str(settings.model_cache),
         "collections": others,
     }
-    if pick_format(fmt) == "json":
+    chosen = pick_format(fmt)
+    if chosen == "json":
         print_json(data)
+        return
+    if chosen == "csv":
+        print_csv([data], list(data))
         return
     rows = [(k, human_bytes(v) if k.endswith("_bytes") else v) for k, v in data.items() if v is not None]
     if data["hnsw_index_bytes"] is None:  # a bulk load was killed before it built the index
@@ -589,7 +615,7 @@ def main(argv: list[str] | None = None) -> None:
             _err("pgvsearch: interrupted")
     except typer.Exit as exc:
         code = exc.exit_code
-    except typer.Abort:
+    except typer.Abort:  # a confirmation prompt answered "no" (or Ctrl-D): nothing was done
         _err("pgvsearch: aborted")
         code = int(ExitCode.INTERRUPTED)
     except KeyboardInterrupt:
@@ -656,7 +682,14 @@ def _redact_secrets(text: str) -> str:
     return text
 
 
-def _unexpected(exc: Exception) -> int:
+def _error_message(exc: BaseException) -> tuple[str, int]:
+    """The one line that explains ``exc`` (secrets redacted) and the exit code it gives."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted", int(ExitCode.INTERRUPTED)
+    if isinstance(exc, PgvsearchError):
+        return f"error: {exc}", int(exc.exit_code)
+    if _is_usage_error(exc):
+        return f"error: {exc.format_message()}", int(ExitCode.USAGE)  # type: ignore[attr-defined]
     message = _redact_secrets(" ".join(str(exc).split()))
     if type(exc).__module__.startswith("psycopg"):
         import psycopg
@@ -665,10 +698,19 @@ def _unexpected(exc: Exception) -> int:
         # Connection exceptions (class 08), administrator shutdowns (57P0x) or a connection
         # that broke without a SQLSTATE: the database went away.
         if isinstance(exc, psycopg.OperationalError) and (not state or state.startswith("08") or state.startswith("57P0")):
-            _err(f"pgvsearch: error: lost the database connection: {message}; committed work is kept, run the command again")
-            return int(ExitCode.DATABASE)
-    _err(f"pgvsearch: unexpected error: {type(exc).__name__}: {message} (run with --debug for the traceback)")
-    return int(ExitCode.UNEXPECTED)
+            return (f"error: lost the database connection: {message}; committed work is kept, run the command again",
+                    int(ExitCode.DATABASE))
+        if state == "42501":  # insufficient_privilege: a configuration matter, not a crash
+            primary = _redact_secrets(getattr(getattr(exc, "diag", None), "message_primary", None) or message)
+            return (f"error: the database refused: {primary}; pgvsearch needs CREATE on the database for `init` "
+                    "(its schemas) and ownership of a collection's schema to write to it", int(ExitCode.CONFIG))
+    return f"unexpected error: {type(exc).__name__}: {message} (run with --debug for the traceback)", int(ExitCode.UNEXPECTED)
+
+
+def _unexpected(exc: Exception) -> int:
+    message, code = _error_message(exc)
+    _err(f"pgvsearch: {message}")
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -83,6 +83,16 @@ def read_config_file(path: Path) -> dict[str, Any]:
     unknown = set(data) - CONFIG_KEYS
     if unknown:
         raise ConfigError(f"unknown key(s) in config file {path}: {', '.join(sorted(unknown))}")
+    for key, value in data.items():
+        expected = (int, str) if key == "connect_timeout" else (str,)
+        if not isinstance(value, expected) or isinstance(value, bool):
+            kind = "a whole number of seconds" if key == "connect_timeout" else "a string"
+            raise ConfigError(f"{key} in config file {path} must be {kind}, not {type(value).__name__}")
+    if "collection" in data:
+        try:
+            validate_collection(data["collection"])
+        except UsageError as exc:
+            raise ConfigError(f"collection in config file {path}: {exc}") from None
     return data
 
 
@@ -129,6 +139,11 @@ def resolve_settings(
         home_path = default_home()
 
     name = collection or env.get("PGVSEARCH_COLLECTION") or file_cfg.get("collection") or DEFAULT_COLLECTION
+    if not collection and env.get("PGVSEARCH_COLLECTION"):
+        try:
+            validate_collection(env["PGVSEARCH_COLLECTION"])
+        except UsageError as exc:
+            raise ConfigError(f"PGVSEARCH_COLLECTION: {exc}") from None
     timeout_raw = env.get("PGVSEARCH_CONNECT_TIMEOUT") or file_cfg.get("connect_timeout") or 10
     try:
         timeout = max(1, int(timeout_raw))

@@ -72,25 +72,31 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 # --- inputs ---------------------------------------------------------------------------
 def read_qrels(path: str | Path) -> Qrels:
-    """BEIR qrels TSV: ``query-id corpus-id score`` with a header line; score <= 0 is not relevant."""
+    """BEIR qrels: ``query-id corpus-id score`` with a header line; score <= 0 is not relevant.
+
+    Fields are tab-separated when the line has a tab (so ids may contain spaces), otherwise
+    separated by whitespace. TREC's four-field form ``query-id iteration corpus-id score`` is
+    read too.
+    """
     qrels: Qrels = {}
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read qrels {path}: {exc}") from None
     for number, line in enumerate(lines, start=1):
-        parts = line.split()
-        if not parts:
+        if not line.strip():
             continue
-        if len(parts) < 3:
-            raise UsageError(f"{path}:{number}: expected 'query-id corpus-id score'")
+        parts = [f.strip() for f in line.split("\t")] if "\t" in line else line.split()
+        if len(parts) not in (3, 4) or not all(parts):
+            raise UsageError(f"{path}:{number}: expected 'query-id<TAB>corpus-id<TAB>score' (or TREC's four fields)")
+        query_id, corpus_id, raw_score = parts[0], parts[-2], parts[-1]
         try:
-            score = float(parts[-1])
+            score = float(raw_score)
         except ValueError:
             if number == 1:
                 continue  # header
-            raise UsageError(f"{path}:{number}: score {parts[-1]!r} is not a number") from None
-        qrels.setdefault(parts[0], {})[parts[1]] = score
+            raise UsageError(f"{path}:{number}: score {raw_score!r} is not a number") from None
+        qrels.setdefault(query_id, {})[corpus_id] = score
     if not qrels:
         raise UsageError(f"no judgments in {path}")
     return qrels

@@ -54,6 +54,7 @@ class IngestReport:
     db_seconds: float = 0.0
     index_seconds: float = 0.0
     interrupted: bool = False
+    error: str | None = None  # set by the CLI when the run failed (exit code 1, 4, 5, ...)
 
     @property
     def chunks_per_second(self) -> float:
@@ -82,6 +83,7 @@ class IngestReport:
             "index_seconds": round(self.index_seconds, 3),
             "chunks_per_second": round(self.chunks_per_second, 2),
             "interrupted": self.interrupted,
+            "error": self.error,
             "skipped_inputs": self.skipped,
             "warnings": self.warnings,
         }
@@ -245,7 +247,7 @@ class Ingestor:
     def _inputs(self, paths: Sequence[str], include: Sequence[str], exclude: Sequence[str], stdin: BinaryIO | None) -> Iterator[SourceDocument | Skipped]:
         for p in paths:
             if p == "-":
-                yield from parse_stream(stdin if stdin is not None else sys.stdin.buffer)
+                yield from parse_stream(stdin if stdin is not None else sys.stdin.buffer, max_bytes=self.max_bytes)
                 if self.on_progress:
                     self.on_progress(1)
                 continue

@@ -98,13 +98,29 @@ def print_eval(rows: Sequence[dict[str, Any]], *, title: str, out: IO[str] | Non
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
-    params = [k for k in ("rrf_k", "semantic_weight", "keyword_weight", "candidates", "bm25_k1", "bm25_b") if any(k in r for r in rows)]
-    for name in ["mode", *params, "ndcg@10", "recall@100", "mrr@10", "p50_ms", "p95_ms"]:
+    fields = eval_fields(rows)
+    params = fields[1:-5]
+    for name in fields:
         table.add_column(name, justify="left" if name == "mode" else "right")
     for r in rows:
         table.add_row(r["mode"], *(str(r.get(p, "")) for p in params),
                       f"{r['ndcg@10']:.4f}", f"{r['recall@100']:.4f}", f"{r['mrr@10']:.4f}", f"{r['p50_ms']:.1f}", f"{r['p95_ms']:.1f}")
     _console(out or sys.stdout).print(table)
+
+
+def print_csv(rows: Sequence[dict[str, Any]], fields: Sequence[str], out: IO[str] | None = None) -> None:
+    """A header line then one line per row; a list becomes one field of comma-separated items."""
+    writer = csv.writer(out or sys.stdout, lineterminator="\n")
+    writer.writerow(fields)
+    for row in rows:
+        values = (row.get(name) for name in fields)
+        writer.writerow(["" if v is None else ",".join(map(str, v)) if isinstance(v, list) else v for v in values])
+
+
+def eval_fields(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The columns of an eval table: the mode, the settings that vary, then the metrics."""
+    params = [k for k in ("rrf_k", "semantic_weight", "keyword_weight", "candidates", "bm25_k1", "bm25_b") if any(k in r for r in rows)]
+    return ["mode", *params, "ndcg@10", "recall@100", "mrr@10", "p50_ms", "p95_ms"]
 
 
 def print_json(data: Any, out: IO[str] | None = None) -> None:
@@ -148,7 +164,7 @@ def ingest_summary(report: "IngestReport") -> str:
     ]
     if report.index_seconds:
         lines.append(f"built the vector index in {report.index_seconds:.1f}s")
-    if report.embedded_chunks == 0 and report.unchanged and not report.added and not report.updated:
+    if report.embedded_chunks == 0 and report.unchanged and not report.added and not report.updated and not report.deleted:
         lines.append("nothing changed: no document was embedded")
     for item in report.skipped:
         lines.append(f"skipped {item['path']}: {item['reason']}")

@@ -75,25 +75,28 @@ def init_collection(
     model: str,
     dimension: int,
     max_seq_length: int,
-    storage: str = "auto",
-    text_config: str = DEFAULT_TEXT_CONFIG,
+    storage: str | None = None,
+    text_config: str | None = None,
     chunk_tokens: int | None = None,
-    chunk_overlap: int = DEFAULT_OVERLAP,
+    chunk_overlap: int | None = None,
     precision: str | None = None,
 ) -> InitResult:
     """Create the collection's schema if needed and record its model. Idempotent.
 
-    ``precision`` is that of the document embeddings (int8 or fp32); None keeps an existing
-    collection's and gives a new one DEFAULT_PRECISION.
+    Settings left as None take their defaults for a new collection (storage auto, text
+    configuration english, chunks of the model's max sequence length with 32 tokens of
+    overlap, DEFAULT_PRECISION documents) and are not checked for an existing one.
 
-    Raises ConfigError when the collection exists with another model or dimension.
+    Raises ConfigError when the collection exists with another model or dimension, or with
+    another value of a setting that is given: they are fixed when a collection is created.
     """
     if precision is not None and precision not in ("fp32", "int8"):
         raise UsageError(f"precision must be fp32 or int8, not {precision!r}")
     tokens = chunk_tokens or max_seq_length
     if tokens > max_seq_length:
         raise UsageError(f"--chunk-tokens {tokens} exceeds the model's maximum sequence length {max_seq_length}")
-    if not 0 <= chunk_overlap < tokens // 2:
+    overlap = DEFAULT_OVERLAP if chunk_overlap is None else chunk_overlap
+    if not 0 <= overlap < tokens // 2:
         raise UsageError(f"--chunk-overlap must be between 0 and {tokens // 2 - 1} tokens")
 
     with conn.transaction():
@@ -108,10 +111,24 @@ def init_collection(
                     f"not {model} ({dimension} dims); use another --collection or `pgvsearch drop {name}` first"
                 )
             check_precision(existing, precision)
+            asked = {
+                "storage": (existing.storage, _choose_storage(storage, dimension, version) if storage is not None else None),
+                "text configuration": (existing.text_config, text_config),
+                "chunk tokens": (existing.chunk_tokens, chunk_tokens),
+                "chunk overlap": (existing.chunk_overlap, chunk_overlap),
+            }
+            differ = [f"{label} {have} (not {want})" for label, (have, want) in asked.items() if want is not None and want != have]
+            if differ:
+                raise ConfigError(
+                    f"collection {name!r} exists with {', '.join(differ)}; settings are fixed when a collection is "
+                    f"created: use another --collection or `pgvsearch drop {name}` first"
+                )
             # Re-running the DDL repairs a schema whose objects were dropped; all statements are IF NOT EXISTS.
             _create_schema(conn, existing)
             return InitResult(existing, created=False)
 
+        text_config = text_config or DEFAULT_TEXT_CONFIG
+        storage = storage or "auto"
         chosen = _choose_storage(storage, dimension, version)
         row = conn.execute(
             "SELECT cfgname FROM pg_ts_config WHERE cfgname = %s", (text_config,)
@@ -126,7 +143,7 @@ def init_collection(
             storage=chosen,
             text_config=text_config,
             chunk_tokens=tokens,
-            chunk_overlap=chunk_overlap,
+            chunk_overlap=overlap,
             max_seq_length=max_seq_length,
             precision=precision or DEFAULT_PRECISION,
         )

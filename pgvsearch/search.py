@@ -25,6 +25,16 @@ MODES = ("semantic", "keyword", "hybrid")
 MAX_EF_SEARCH = 1000
 
 
+def require_text(value: str, what: str) -> str:
+    """``value`` if it is valid Unicode text. A command-line argument that is not valid UTF-8
+    (typed in a Latin-1 terminal, say) reaches Python as lone surrogates."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"{what} is not valid UTF-8 text; check the encoding of the terminal or script") from None
+    return value
+
+
 @dataclass(frozen=True)
 class SearchOptions:
     k: int = 10
@@ -51,6 +61,10 @@ class SearchOptions:
             raise UsageError("branch weights must not be negative")
         if self.bm25_k1 < 0 or not 0 <= self.bm25_b <= 1:
             raise UsageError("BM25 needs k1 >= 0 and 0 <= b <= 1")
+        if self.prefix is not None:
+            require_text(self.prefix, "--prefix")
+        for key, value in self.metadata.items():
+            require_text(f"{key}={value}", "--meta")
         return self
 
     @property
@@ -170,6 +184,7 @@ class Searcher:
 
     def run(self, query: str, mode: str, options: SearchOptions, *, embedding: str | None = None, query_id: str | None = None) -> list[Hit]:
         options.validate()
+        require_text(query, "the query")
         statement = self.compose(mode, options)
         params = self._params(query, embedding, options)
         if mode != "keyword":
@@ -207,6 +222,8 @@ class Searcher:
 
     def search_many(self, queries: Sequence[Query], mode: str, options: SearchOptions) -> list[Hit]:
         embeddings: list[str | None] = [None] * len(queries)
+        for q in queries:
+            require_text(q.text, f"query {q.query_id!r}")
         if mode != "keyword" and queries:
             embeddings = list(self.embed_queries([q.text for q in queries]))
         hits: list[Hit] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 import sys
 
 from conftest import ROOT, run_cli
@@ -71,3 +72,31 @@ def test_query_output_is_complete_and_a_closed_pipe_is_quiet(sample_collection: 
     assert proc.wait(timeout=120) == 0
     err = proc.stderr.read().decode()
     assert "Traceback" not in err and "Exception ignored" not in err, err
+
+
+def test_a_query_that_is_not_utf8_is_a_usage_error(sample_collection: object) -> None:
+    for command in ("keyword", "search", "hybrid"):
+        result = run_cli(command, "caf\udce9", "-c", "sample")  # the bytes caf\xe9 (Latin-1) on the command line
+        assert result.returncode == 2 and "not valid UTF-8" in result.stderr and "Traceback" not in result.stderr, result.stderr
+    result = run_cli("keyword", "refund", "-c", "sample", "--prefix", "caf\udce9")
+    assert result.returncode == 2 and "--prefix" in result.stderr
+
+
+def test_status_and_eval_print_csv(sample_collection: object, tmp_path: Path) -> None:
+    import csv
+    import io
+
+    result = run_cli("status", "-c", "sample", "-f", "csv")
+    assert result.returncode == 0, result.stderr
+    (row,) = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert row["collection"] == "sample" and int(row["documents"]) >= 20 and "sample" in row["collections"].split(",")
+    queries, qrels = tmp_path / "q.jsonl", tmp_path / "qrels.tsv"
+    queries.write_text('{"_id": "q1", "text": "charged twice for one order"}\n')
+    qrels.write_text("query-id\tcorpus-id\tscore\nq1\tbilling/refunds-and-duplicate-charges.md\t2\n")
+    result = run_cli("eval", "-c", "sample", "--queries", str(queries), "--qrels", str(qrels), "--rrf-k", "20,60", "-f", "csv")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["mode"] for r in rows] == ["semantic", "keyword", "hybrid", "hybrid"] and [r["rrf_k"] for r in rows[2:]] == ["20.0", "60.0"]
+    assert all(0 <= float(r["ndcg@10"]) <= 1 for r in rows)
+    result = run_cli("eval", "-c", "sample", "--queries", str(queries), "--qrels", str(qrels), "--per-query", "-f", "csv")
+    assert result.returncode == 2 and result.stdout == ""

@@ -94,3 +94,32 @@ def test_unreachable_database_exits_5_without_password(tmp_path: Path) -> None:
     assert result.returncode == 5
     assert f"127.0.0.1:{port}" in result.stderr
     assert "hunter2-secret" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    "content, says",
+    [('collection = "Docs"\n', "collection"), ("llm_url = 5\n", "llm_url"), ("connect_timeout = true\n", "connect_timeout")],
+    ids=["bad-collection-name", "number-for-a-string", "bool-for-a-number"],
+)
+def test_a_config_value_of_the_wrong_kind_is_a_config_error(tmp_path: Path, content: str, says: str) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(content)
+    result = run_cli("status", env={"PGVSEARCH_CONFIG": str(config)})
+    assert result.returncode == 4 and says in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_init_without_privileges_exits_4_with_one_line(server: Any, conn: Any) -> None:
+    role = "pgvs_no_create"
+    conn.execute(f"DROP ROLE IF EXISTS {role}")
+    conn.execute(f"CREATE ROLE {role} LOGIN")
+    database = conn.info.dbname
+    conn.execute(f'REVOKE CREATE ON DATABASE "{database}" FROM PUBLIC')
+    dsn = server.conninfo().replace(f"user={server.conninfo().split('user=')[1].split()[0]}", f"user={role}")
+    try:
+        result = run_cli("init", "-c", "not_allowed", "--dsn", dsn)
+    finally:
+        conn.execute(f"DROP ROLE {role}")
+    assert result.returncode == 4 and "Traceback" not in result.stderr, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("pgvsearch: error: the database refused: permission denied")

@@ -53,6 +53,13 @@ def test_read_qrels_skips_header_and_keeps_grades(tmp_path: Path) -> None:
     path.write_text("query-id\tcorpus-id\tscore\nq1\td1\n")
     with pytest.raises(UsageError):
         read_qrels(path)
+    # Tab-separated ids may hold spaces (file names do); TREC's four fields and plain spaces work too.
+    path.write_text("query-id\tcorpus-id\tscore\nq 3\tmy notes.md\t1\n")
+    assert read_qrels(path) == {"q 3": {"my notes.md": 1.0}}
+    path.write_text("q1 0 d1 2\nq1 0 d2 1\n")
+    assert read_qrels(path) == {"q1": {"d1": 2.0, "d2": 1.0}}
+    path.write_text("q1 d1 2\n")
+    assert read_qrels(path) == {"q1": {"d1": 2.0}}
 
 
 def test_eval_end_to_end(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:

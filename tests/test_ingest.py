@@ -465,3 +465,41 @@ def test_prune_reads_a_hash_in_a_path_as_part_of_the_name(conn: Any, embedder: A
     records.write_text(json.dumps({"_id": "r1", "text": "one"}) + "\n")
     report = ingest_paths(conn, collection, embedder, [str(tmp_path)], prune=True)
     assert report.deleted == 2 and set(_docs(conn, collection)) == everything - {"C#/old.md", "r2"}
+
+
+def test_init_refuses_to_change_the_settings_of_an_existing_collection(collection: Any) -> None:
+    for option in (["--chunk-tokens", "128"], ["--chunk-overlap", "16"], ["--storage", "halfvec"], ["--text-config", "simple"]):
+        result = run_cli("init", "-c", collection.name, *option)
+        assert result.returncode == 4 and "fixed when a collection is created" in result.stderr, (option, result.stderr)
+    same = run_cli("init", "-c", collection.name, "--chunk-tokens", "256", "--chunk-overlap", "32", "--storage", "auto",
+                   "--text-config", "english", "-f", "json")
+    assert same.returncode == 0 and json.loads(same.stdout)["created"] is False, same.stderr
+
+
+def test_ingest_options_are_checked_first_and_a_failed_run_still_writes_its_report(collection: Any, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# Zebras\n\nZebras in the savanna.\n")
+    result = run_cli("ingest", str(docs), "-c", collection.name, "-f", "csv")
+    assert result.returncode == 2 and result.stdout == ""
+    report_file = tmp_path / "report.json"
+    assert run_cli("ingest", str(docs), "-c", collection.name, "-q", "--report", str(report_file)).returncode == 0
+    assert json.loads(report_file.read_text())["added"] == 1 and json.loads(report_file.read_text())["error"] is None
+    # Runs that fail (unknown collection: 4; unreachable database: 5) overwrite the last report with theirs.
+    failed = run_cli("ingest", str(docs), "-c", "no_such_collection", "-q", "--report", str(report_file))
+    report = json.loads(report_file.read_text())
+    assert failed.returncode == 4 and report["added"] == 0 and "no_such_collection" in report["error"]
+    failed = run_cli("ingest", str(docs), "-q", "--dsn", "postgresql://u:s3cret@127.0.0.1:1/db", "--report", str(report_file))
+    report = json.loads(report_file.read_text())
+    assert failed.returncode == 5 and report["error"].startswith("error:") and "s3cret" not in report_file.read_text()
+
+
+def test_stdin_obeys_max_size_and_a_prune_is_not_called_nothing_changed(collection: Any, tmp_path: Path) -> None:
+    result = run_cli("ingest", "-", "-c", collection.name, "--max-size", "0.00001", "-f", "json", input="x " * 100)
+    assert result.returncode == 3 and json.loads(result.stdout)["skipped_inputs"][0]["reason"].startswith("larger than max size")
+    (tmp_path / "a.md").write_text("# A\n\nalpha\n")
+    (tmp_path / "b.md").write_text("# B\n\nbeta\n")
+    assert run_cli("ingest", str(tmp_path), "-c", collection.name, "-q").returncode == 0
+    (tmp_path / "b.md").unlink()
+    result = run_cli("ingest", str(tmp_path), "-c", collection.name, "--prune")
+    assert result.returncode == 0 and "1 deleted" in result.stderr and "nothing changed" not in result.stderr, result.stderr
