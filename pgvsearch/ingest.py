@@ -8,6 +8,7 @@ chunking settings) are skipped before anything is embedded.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -238,7 +239,9 @@ class Ingestor:
         )
         self.stop = threading.Event()
         self._seen: dict[str, str] = {}
-        self._existing: dict[str, str] = {}
+        self._existing: dict[str, str] = {}  # doc_id -> content hash of the stored documents
+        self._existing_sources: dict[str, str] = {}  # doc_id -> source
+        self._file_ids: dict[str, str] = {}  # source -> doc_id, for documents that are whole files
         self._keep_sources: set[str] = set()
         self._read_files: set[str] = set()
         self._lock = threading.Lock()
@@ -278,15 +281,19 @@ class Ingestor:
                 for w in doc.warnings:
                     with self._lock:
                         self.report.warnings.append({"path": doc.source, "warning": w})
-                with self._lock:
-                    if doc.doc_id in self._seen:
-                        self.report.skip(doc.source, f"duplicate doc_id {doc.doc_id!r} (also from {self._seen[doc.doc_id]})")
-                        continue
-                    self._seen[doc.doc_id] = doc.source
                 doc = SourceDocument(
                     doc_id=_clean(doc.doc_id), source=_clean(doc.source), title=_clean(doc.title),
                     text=_clean(doc.text), format=doc.format, metadata=doc.metadata, warnings=doc.warnings,
                 )
+                doc, conflict = self._identify(doc)
+                with self._lock:
+                    if conflict:
+                        self.report.skip(doc.source, conflict)
+                        continue
+                    if doc.doc_id in self._seen:
+                        self.report.skip(doc.source, f"duplicate doc_id {doc.doc_id!r} (also from {self._seen[doc.doc_id]})")
+                        continue
+                    self._seen[doc.doc_id] = doc.source
                 digest = content_hash(doc, self.coll)
                 previous = self._existing.get(doc.doc_id)
                 if previous == digest:
@@ -303,6 +310,31 @@ class Ingestor:
             out.put(exc)
         finally:
             out.put(None)
+
+    def _identify(self, doc: SourceDocument) -> tuple[SourceDocument, str | None]:
+        """The document's doc_id in this collection, or why it cannot be stored.
+
+        A file's doc_id is its path relative to the folder given, so the same file reached
+        from another folder (``ingest docs/sub`` after ``ingest docs``) keeps the doc_id it
+        already has; and a doc_id held by another file that still exists (``a/README.md``
+        and ``b/README.md``, ingested one folder at a time) is not overwritten. A doc_id whose
+        file is gone is taken over: the folder was moved, or ingested from another machine.
+        """
+        path, is_record = _source_file(doc.source)
+        if not is_record:
+            known = self._file_ids.get(doc.source)
+            if known is not None and known != doc.doc_id:
+                doc = dataclasses.replace(doc, doc_id=known)
+        holder = self._existing_sources.get(doc.doc_id)
+        if holder is None or holder == doc.source:
+            return doc, None
+        holder_path = _source_file(holder)[0]
+        if holder_path == path or not os.path.isabs(holder_path) or not os.path.lexists(holder_path):
+            return doc, None
+        return doc, (
+            f"doc_id {doc.doc_id!r} already holds {holder_path}, which still exists (a file's doc_id is its path "
+            "relative to the folder given: ingest a folder that contains both, or use another collection)"
+        )
 
     # -- stage 2: embed ----------------------------------------------------------------
     def _embed(self, docs: list[PreparedDocument]) -> EmbeddedBatch:
@@ -407,7 +439,11 @@ class Ingestor:
         acquire_ingest_lock(self.conn, self.coll.name, wait=wait)
         try:
             register_vector(self.conn)
-            self._existing = dict(self.conn.execute(sql_statement("document_hashes", schema=self.coll.schema)).fetchall())
+            for doc_id, digest, source in self.conn.execute(sql_statement("document_hashes", schema=self.coll.schema)):
+                self._existing[doc_id] = digest
+                self._existing_sources[doc_id] = source
+                if not _source_file(source)[1]:
+                    self._file_ids[source] = doc_id
             self.conn.commit()
             build_index = self._begin_bulk_load()
             try:

@@ -1,1 +1,1 @@
-SELECT doc_id, content_hash FROM {schema}.documents;
+SELECT doc_id, content_hash, source FROM {schema}.documents;

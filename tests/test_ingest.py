@@ -503,3 +503,32 @@ def test_stdin_obeys_max_size_and_a_prune_is_not_called_nothing_changed(collecti
     (tmp_path / "b.md").unlink()
     result = run_cli("ingest", str(tmp_path), "-c", collection.name, "--prune")
     assert result.returncode == 0 and "1 deleted" in result.stderr and "nothing changed" not in result.stderr, result.stderr
+
+
+def test_a_doc_id_is_not_taken_from_a_file_that_still_exists_and_a_known_file_keeps_its_id(
+    conn: Any, embedder: Any, collection: Any, tmp_path: Path
+) -> None:
+    from pgvsearch.ingest import ingest_paths
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    (a / "sub").mkdir(parents=True)
+    b.mkdir()
+    (a / "README.md").write_text("# Alpha\n\nThe alpha project.\n")
+    (a / "sub" / "deep.md").write_text("# Deep\n\nA deep note.\n")
+    (b / "README.md").write_text("# Beta\n\nThe beta project.\n")
+    assert ingest_paths(conn, collection, embedder, [str(a)]).added == 2
+    # b/README.md would get doc_id README.md, which a/README.md holds: skipped, not overwritten.
+    report = ingest_paths(conn, collection, embedder, [str(b)])
+    assert (report.added, report.updated) == (0, 0)
+    assert [s["path"] for s in report.skipped] == [str(b / "README.md")] and "already holds" in report.skipped[0]["reason"]
+    assert _docs(conn, collection)["README.md"]["title"] == "Alpha"
+    # The same file reached from a subfolder, or named alone, keeps the doc_id it has: no duplicate.
+    for path in (a / "sub", a / "sub" / "deep.md"):
+        report = ingest_paths(conn, collection, embedder, [str(path)], prune=True)
+        assert (report.added, report.unchanged, report.deleted, report.skipped) == (0, 1, 0, [])
+    assert set(_docs(conn, collection)) == {"README.md", "sub/deep.md"}
+    # A moved folder takes its doc_ids over (the files they named are gone).
+    moved = tmp_path / "moved"
+    a.rename(moved)
+    report = ingest_paths(conn, collection, embedder, [str(moved)])
+    assert report.added == 0 and not report.skipped and set(_docs(conn, collection)) == {"README.md", "sub/deep.md"}
