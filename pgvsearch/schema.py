@@ -192,7 +192,7 @@ def _create_schema(conn: "psycopg.Connection[Any]", coll: Collection) -> None:
             text_config=psql.Literal(coll.text_config),
         )
     )
-    conn.execute(_vector_index_ddl(coll))
+    build_vector_index(conn, coll)  # a no-op when it exists
 
 
 def _vector_index_ddl(coll: Collection) -> "psycopg.sql.Composed":
@@ -226,6 +226,8 @@ def drop_vector_index(conn: "psycopg.Connection[Any]", coll: Collection) -> None
 def build_vector_index(conn: "psycopg.Connection[Any]", coll: Collection) -> None:
     """Build the HNSW index if it is missing, with maintenance_work_mem raised (for this
     transaction only, up to 2 GiB) so that the graph of every chunk fits in memory."""
+    if vector_index_exists(conn, coll):
+        return
     with conn.transaction():
         row = conn.execute(sql_statement("vector_index_build_memory", schema=coll.schema)).fetchone()
         assert row is not None

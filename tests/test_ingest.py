@@ -440,6 +440,9 @@ def test_first_load_builds_the_vector_index_once_and_a_missing_index_is_rebuilt(
     assert third.embedded_chunks == 0 and third.index_seconds > 0 and _vector_index_oid(conn, collection) is not None
     hits = Searcher(conn, collection, embedder).run("money sent abroad by wire", "semantic", SearchOptions(k=1))
     assert hits[0].doc_id == "new.md"
+    # Re-running init repairs it too.
+    conn.execute(f'DROP INDEX "{collection.schema}".chunks_embedding_idx')
+    assert run_cli("init", "-c", collection.name).returncode == 0 and _vector_index_oid(conn, collection) is not None
 
 
 def test_prune_reads_a_hash_in_a_path_as_part_of_the_name(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
