@@ -331,6 +331,11 @@ class Ingestor:
         holder_path = _source_file(holder)[0]
         if holder_path == path or not os.path.isabs(holder_path) or not os.path.lexists(holder_path):
             return doc, None
+        try:
+            if os.path.samefile(holder_path, path):
+                return doc, None  # the same file reached through a symbolic link
+        except OSError:
+            pass
         return doc, (
             f"doc_id {doc.doc_id!r} already holds {holder_path}, which still exists (a file's doc_id is its path "
             "relative to the folder given: ingest a folder that contains both, or use another collection)"

@@ -530,6 +530,12 @@ def test_a_doc_id_is_not_taken_from_a_file_that_still_exists_and_a_known_file_ke
         report = ingest_paths(conn, collection, embedder, [str(path)], prune=True)
         assert (report.added, report.unchanged, report.deleted, report.skipped) == (0, 1, 0, [])
     assert set(_docs(conn, collection)) == {"README.md", "sub/deep.md"}
+    # The same folder through a symbolic link is the same files.
+    link = tmp_path / "link"
+    link.symlink_to(a, target_is_directory=True)
+    report = ingest_paths(conn, collection, embedder, [str(link)])
+    assert report.added == 0 and not report.skipped and set(_docs(conn, collection)) == {"README.md", "sub/deep.md"}
+    link.unlink()
     # A moved folder takes its doc_ids over (the files they named are gone).
     moved = tmp_path / "moved"
     a.rename(moved)
