@@ -96,6 +96,7 @@ class PreparedDocument:
     chunks: list[Chunk]
     content_hash: str
     replaces: bool
+    retired: list[str] = field(default_factory=list)  # other doc_ids of the same file, deleted with the write
 
 
 @dataclass
@@ -150,6 +151,12 @@ def write_batch(conn: "psycopg.Connection[Any]", coll: Collection, batch: Embedd
     docs, schema = batch.documents, coll.schema
     with conn.transaction():
         conn.execute(sql_statement("delete_documents", schema=schema), {"doc_ids": [d.doc.doc_id for d in docs]})
+        retired = [(doc_id, d.doc.source) for d in docs for doc_id in d.retired]
+        if retired:
+            conn.execute(
+                sql_statement("retire_documents", schema=schema),
+                {"doc_ids": [r[0] for r in retired], "sources": [r[1] for r in retired]},
+            )
         rows = conn.execute(
             sql_statement("insert_documents", schema=schema),
             {
@@ -241,7 +248,9 @@ class Ingestor:
         self._seen: dict[str, str] = {}
         self._existing: dict[str, str] = {}  # doc_id -> content hash of the stored documents
         self._existing_sources: dict[str, str] = {}  # doc_id -> source
-        self._file_ids: dict[str, str] = {}  # source -> doc_id, for documents that are whole files
+        self._file_ids: dict[str, list[str]] = {}  # source -> doc_ids, for documents that are whole files
+        self._seen_sources: set[str] = set()
+        self._roots: list[str] = []  # the folders given, with a trailing slash
         self._keep_sources: set[str] = set()
         self._read_files: set[str] = set()
         self._lock = threading.Lock()
@@ -268,6 +277,7 @@ class Ingestor:
 
     def _prepare(self, items: Iterable[SourceDocument | Skipped], out: "queue.Queue[PreparedDocument | None | BaseException]") -> None:
         try:
+            deferred: list[tuple[SourceDocument, str]] = []
             for item in items:
                 if self.stop.is_set():
                     break
@@ -285,61 +295,81 @@ class Ingestor:
                     doc_id=_clean(doc.doc_id), source=_clean(doc.source), title=_clean(doc.title),
                     text=_clean(doc.text), format=doc.format, metadata=doc.metadata, warnings=doc.warnings,
                 )
-                doc, conflict = self._identify(doc)
-                with self._lock:
-                    if conflict:
-                        self.report.skip(doc.source, conflict)
-                        continue
-                    if doc.doc_id in self._seen:
-                        self.report.skip(doc.source, f"duplicate doc_id {doc.doc_id!r} (also from {self._seen[doc.doc_id]})")
-                        continue
-                    self._seen[doc.doc_id] = doc.source
-                digest = content_hash(doc, self.coll)
-                previous = self._existing.get(doc.doc_id)
-                if previous == digest:
-                    with self._lock:
-                        self.report.unchanged += 1
+                doc, holder = self._identify(doc)
+                if holder is not None and self._under_roots(holder):
+                    deferred.append((doc, holder))  # its holder may take another doc_id later in this run
                     continue
-                chunks = self.chunker.split(doc.text, title=doc.title, markdown=doc.format in MARKDOWN_FORMATS)
-                if not chunks:
-                    with self._lock:
-                        self.report.skip(doc.source, "no text to index")
-                    continue
-                out.put(PreparedDocument(doc, chunks, digest, replaces=previous is not None))
+                self._accept(doc, holder, out)
+            for doc, holder in deferred:
+                if self.stop.is_set():
+                    break
+                # A holder read in this run was stored under its own doc_id: this one is free now.
+                self._accept(doc, None if holder in self._seen_sources else holder, out)
         except BaseException as exc:  # surfaced by the embedding stage
             out.put(exc)
         finally:
             out.put(None)
 
-    def _identify(self, doc: SourceDocument) -> tuple[SourceDocument, str | None]:
-        """The document's doc_id in this collection, or why it cannot be stored.
+    def _accept(self, doc: SourceDocument, holder: str | None, out: "queue.Queue[PreparedDocument | None | BaseException]") -> None:
+        with self._lock:
+            if holder is not None:
+                self.report.skip(
+                    doc.source,
+                    f"doc_id {doc.doc_id!r} already holds {holder}, which still exists (a file's doc_id is its path "
+                    "relative to the folder given: ingest a folder that contains both, or use another collection)",
+                )
+                return
+            if doc.doc_id in self._seen:
+                self.report.skip(doc.source, f"duplicate doc_id {doc.doc_id!r} (also from {self._seen[doc.doc_id]})")
+                return
+            self._seen[doc.doc_id] = doc.source
+            self._seen_sources.add(doc.source)
+        # Other doc_ids this file was stored under (from a narrower folder): replaced by this one.
+        retired = [i for i in self._file_ids.get(doc.source, ()) if i != doc.doc_id and i not in self._seen]
+        digest = content_hash(doc, self.coll)
+        previous = self._existing.get(doc.doc_id)
+        if previous == digest and not retired:
+            with self._lock:
+                self.report.unchanged += 1
+            return
+        chunks = self.chunker.split(doc.text, title=doc.title, markdown=doc.format in MARKDOWN_FORMATS)
+        if not chunks:
+            with self._lock:
+                self.report.skip(doc.source, "no text to index")
+            return
+        out.put(PreparedDocument(doc, chunks, digest, replaces=previous is not None or bool(retired), retired=retired))
 
-        A file's doc_id is its path relative to the folder given, so the same file reached
-        from another folder (``ingest docs/sub`` after ``ingest docs``) keeps the doc_id it
-        already has; and a doc_id held by another file that still exists (``a/README.md``
-        and ``b/README.md``, ingested one folder at a time) is not overwritten. A doc_id whose
-        file is gone is taken over: the folder was moved, or ingested from another machine.
+    def _identify(self, doc: SourceDocument) -> tuple[SourceDocument, str | None]:
+        """The document's doc_id in this collection, and the other file that holds it, if any.
+
+        A file's doc_id is its path relative to the folder given. A file already stored keeps
+        the doc_id it got from a wider folder (``ingest docs/sub`` after ``ingest docs`` keeps
+        ``sub/x.md``, no duplicate); from a narrower one it takes the wider one now (and the
+        old one is retired). A doc_id held by another file that still exists (``a/README.md``
+        and ``b/README.md``, ingested one folder at a time) is not overwritten; one whose file
+        is gone is taken over (a moved folder, or a collection filled from another machine).
         """
         path, is_record = _source_file(doc.source)
-        if not is_record:
-            known = self._file_ids.get(doc.source)
-            if known is not None and known != doc.doc_id:
-                doc = dataclasses.replace(doc, doc_id=known)
+        if not is_record and os.path.isabs(doc.source):
+            for known in self._file_ids.get(doc.source, ()):
+                if known != doc.doc_id and known.endswith("/" + doc.doc_id):
+                    doc = dataclasses.replace(doc, doc_id=known)
+                    break
         holder = self._existing_sources.get(doc.doc_id)
         if holder is None or holder == doc.source:
             return doc, None
         holder_path = _source_file(holder)[0]
-        if holder_path == path or not os.path.isabs(holder_path) or not os.path.lexists(holder_path):
+        if holder_path == path or not os.path.isabs(holder_path) or not _exists(holder_path):
             return doc, None
         try:
             if os.path.samefile(holder_path, path):
                 return doc, None  # the same file reached through a symbolic link
         except OSError:
             pass
-        return doc, (
-            f"doc_id {doc.doc_id!r} already holds {holder_path}, which still exists (a file's doc_id is its path "
-            "relative to the folder given: ingest a folder that contains both, or use another collection)"
-        )
+        return doc, holder_path
+
+    def _under_roots(self, path: str) -> bool:
+        return any(path.startswith(root) for root in self._roots)
 
     # -- stage 2: embed ----------------------------------------------------------------
     def _embed(self, docs: list[PreparedDocument]) -> EmbeddedBatch:
@@ -442,13 +472,14 @@ class Ingestor:
         from pgvector.psycopg import register_vector
 
         acquire_ingest_lock(self.conn, self.coll.name, wait=wait)
+        self._roots = [str(Path(p).absolute()).rstrip("/") + "/" for p in paths if p != "-" and Path(p).is_dir()]
         try:
             register_vector(self.conn)
             for doc_id, digest, source in self.conn.execute(sql_statement("document_hashes", schema=self.coll.schema)):
                 self._existing[doc_id] = digest
                 self._existing_sources[doc_id] = source
-                if not _source_file(source)[1]:
-                    self._file_ids[source] = doc_id
+                if os.path.isabs(source) and not _source_file(source)[1]:
+                    self._file_ids.setdefault(source, []).append(doc_id)
             self.conn.commit()
             build_index = self._begin_bulk_load()
             try:
@@ -603,7 +634,18 @@ class Ingestor:
         return record and path in self._read_files
 
 
-_RECORD_SOURCE = re.compile(r"(.*\.(?:jsonl|ndjson))#L\d+", re.DOTALL | re.IGNORECASE)
+_RECORD_SOURCE = re.compile(r"(.*\.(?:jsonl|ndjson)|<stdin>)#L\d+", re.DOTALL | re.IGNORECASE)
+
+
+def _exists(path: str) -> bool:
+    """Whether a file is there; a path we may not look into counts as there (nothing proves it gone)."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _source_file(source: str) -> tuple[str, bool]:

@@ -541,3 +541,50 @@ def test_a_doc_id_is_not_taken_from_a_file_that_still_exists_and_a_known_file_ke
     a.rename(moved)
     report = ingest_paths(conn, collection, embedder, [str(moved)])
     assert report.added == 0 and not report.skipped and set(_docs(conn, collection)) == {"README.md", "sub/deep.md"}
+    # A new file whose name clashes from the subfolder waits for the wider folder.
+    (moved / "sub" / "README.md").write_text("# Sub readme\n\nThe sub project.\n")
+    report = ingest_paths(conn, collection, embedder, [str(moved / "sub")])
+    assert report.added == 0 and [s["path"] for s in report.skipped] == [str(moved / "sub" / "README.md")]
+    report = ingest_paths(conn, collection, embedder, [str(moved)])
+    assert report.added == 1 and not report.skipped
+    assert {k: v["title"] for k, v in _docs(conn, collection).items()} == {"README.md": "Alpha", "sub/deep.md": "Deep", "sub/README.md": "Sub readme"}
+
+
+def test_narrower_then_wider_folder_gives_every_file_its_wider_doc_id(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
+    from pgvsearch.ingest import ingest_paths
+
+    top = tmp_path / "d1"
+    (top / "sub").mkdir(parents=True)
+    (top / "sub" / "a.md").write_text("# Sub A\n\nVolcanoes erupt.\n")
+    assert ingest_paths(conn, collection, embedder, [str(top / "sub")]).added == 1
+    assert {k: v["title"] for k, v in _docs(conn, collection).items()} == {"a.md": "Sub A"}
+    (top / "a.md").write_text("# Top A\n\nGlaciers retreat.\n")
+    report = ingest_paths(conn, collection, embedder, [str(top)])
+    assert not report.skipped, report.skipped
+    assert {k: v["title"] for k, v in _docs(conn, collection).items()} == {"a.md": "Top A", "sub/a.md": "Sub A"}
+    again = ingest_paths(conn, collection, embedder, [str(top)])
+    assert (again.unchanged, again.embedded_chunks, again.skipped) == (2, 0, [])
+    # The subfolder alone now keeps the wider doc_ids.
+    again = ingest_paths(conn, collection, embedder, [str(top / "sub")])
+    assert (again.unchanged, again.embedded_chunks, again.skipped) == (1, 0, [])
+    # Only the wider folder, without a clash: the narrower doc_id is retired, no duplicate left.
+    solo = tmp_path / "d2"
+    (solo / "sub").mkdir(parents=True)
+    (solo / "sub" / "only.md").write_text("# Only\n\nA single note.\n")
+    ingest_paths(conn, collection, embedder, [str(solo / "sub")])
+    assert "only.md" in _docs(conn, collection)
+    ingest_paths(conn, collection, embedder, [str(solo)])
+    docs = _docs(conn, collection)
+    assert "sub/only.md" in docs and "only.md" not in docs
+
+
+def test_jsonl_records_on_stdin_keep_their_ids(conn: Any, collection: Any) -> None:
+    first = '{"_id": "a", "text": "text A about apples"}\n{"_id": "b", "text": "text B about bananas"}\n'
+    second = '{"_id": "z", "text": "text Z about zebras"}\n' + first
+    for data in (first, second):
+        result = run_cli("ingest", "-", "-c", collection.name, "-q", input=data)
+        assert result.returncode == 0, result.stderr
+    texts = dict(conn.execute(
+        f'SELECT d.doc_id, c.content FROM "{collection.schema}".documents d JOIN "{collection.schema}".chunks c ON c.document_id = d.id'
+    ).fetchall())
+    assert texts == {"a": "text A about apples", "b": "text B about bananas", "z": "text Z about zebras"}
