@@ -200,10 +200,11 @@ def ingest(
     from .ingest import Ingestor, IngestReport
     from .render import ingest_summary, print_json
 
-    if fmt is not None and fmt != "json":
-        raise UsageError("ingest --format takes json (the report on stdout)")
     ingestor: Ingestor | None = None
+    settings: Settings | None = None
     try:
+        if fmt is not None and fmt != "json":
+            raise UsageError("ingest --format takes json (the report on stdout)")
         settings = _settings(dsn, collection)
         with _connection(settings) as conn:
             coll = _collection(conn, settings, model)
@@ -220,7 +221,8 @@ def ingest(
     except BaseException as exc:
         # A cron job reads the report after a failure too: it says what failed and what was committed.
         if report and not isinstance(exc, typer.Exit):
-            failed = ingestor.report if ingestor is not None else IngestReport(collection=collection or "")
+            name = settings.collection if settings is not None else collection or ""
+            failed = ingestor.report if ingestor is not None else IngestReport(collection=name)
             failed.error = _error_message(exc)[0]
             _write_report(report, failed.to_dict())
         raise

@@ -87,19 +87,28 @@ def read_qrels(path: str | Path) -> Qrels:
         if not line.strip():
             continue
         parts = [f.strip() for f in line.split("\t")] if "\t" in line else line.split()
+        while parts and not parts[-1]:
+            parts.pop()  # a trailing tab
+        if number == 1 and parts and not _is_number(parts[-1]):
+            continue  # header
         if len(parts) not in (3, 4) or not all(parts):
             raise UsageError(f"{path}:{number}: expected 'query-id<TAB>corpus-id<TAB>score' (or TREC's four fields)")
         query_id, corpus_id, raw_score = parts[0], parts[-2], parts[-1]
-        try:
-            score = float(raw_score)
-        except ValueError:
-            if number == 1:
-                continue  # header
-            raise UsageError(f"{path}:{number}: score {raw_score!r} is not a number") from None
+        if not _is_number(raw_score):
+            raise UsageError(f"{path}:{number}: score {raw_score!r} is not a number")
+        score = float(raw_score)
         qrels.setdefault(query_id, {})[corpus_id] = score
     if not qrels:
         raise UsageError(f"no judgments in {path}")
     return qrels
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 # --- running --------------------------------------------------------------------------

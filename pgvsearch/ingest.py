@@ -528,6 +528,8 @@ class Ingestor:
         except KeyboardInterrupt:
             self.report.interrupted = True
             self.report.warnings.append({"path": self.coll.name, "warning": "vector index not built (interrupted); the next ingest builds it"})
+            self.report.db_seconds += time.perf_counter() - started
+            return
         except Exception:
             if not failing:
                 raise

@@ -12,6 +12,7 @@ from .db import (
     MIN_PGVECTOR,
     Collection,
     get_collection,
+    lock_key,
     pgvector_version,
     schema_for,
     sql_statement,
@@ -124,48 +125,52 @@ def init_collection(
                     f"created: use another --collection or `pgvsearch drop {name}` first"
                 )
             # Re-running the DDL repairs a schema whose objects were dropped; all statements are IF NOT EXISTS.
-            _create_schema(conn, existing)
-            return InitResult(existing, created=False)
-
-        text_config = text_config or DEFAULT_TEXT_CONFIG
-        storage = storage or "auto"
-        chosen = _choose_storage(storage, dimension, version)
-        row = conn.execute(
-            "SELECT cfgname FROM pg_ts_config WHERE cfgname = %s", (text_config,)
-        ).fetchone()
-        if row is None:
-            raise UsageError(f"unknown text search configuration {text_config!r} (see \\dF in psql)")
-        coll = Collection(
-            name=name,
-            schema=schema_for(name),
-            model=model,
-            dimension=dimension,
-            storage=chosen,
-            text_config=text_config,
-            chunk_tokens=tokens,
-            chunk_overlap=overlap,
-            max_seq_length=max_seq_length,
-            precision=precision or DEFAULT_PRECISION,
-        )
-        _create_schema(conn, coll)
-        conn.execute(
-            sql_statement("register_collection"),
-            {
-                "name": coll.name,
-                "schema_name": coll.schema,
-                "model": coll.model,
-                "dimension": coll.dimension,
-                "storage": coll.storage,
-                "text_config": coll.text_config,
-                "chunk_tokens": coll.chunk_tokens,
-                "chunk_overlap": coll.chunk_overlap,
-                "max_seq_length": coll.max_seq_length,
-                "precision": coll.precision,
-            },
-        )
-        stored = get_collection(conn, name)
-        assert stored is not None
-        return InitResult(stored, created=True)
+            _create_schema(conn, existing, vector_index=False)
+        else:
+            text_config = text_config or DEFAULT_TEXT_CONFIG
+            storage = storage or "auto"
+            chosen = _choose_storage(storage, dimension, version)
+            row = conn.execute(
+                "SELECT cfgname FROM pg_ts_config WHERE cfgname = %s", (text_config,)
+            ).fetchone()
+            if row is None:
+                raise UsageError(f"unknown text search configuration {text_config!r} (see \\dF in psql)")
+            coll = Collection(
+                name=name,
+                schema=schema_for(name),
+                model=model,
+                dimension=dimension,
+                storage=chosen,
+                text_config=text_config,
+                chunk_tokens=tokens,
+                chunk_overlap=overlap,
+                max_seq_length=max_seq_length,
+                precision=precision or DEFAULT_PRECISION,
+            )
+            _create_schema(conn, coll)
+            conn.execute(
+                sql_statement("register_collection"),
+                {
+                    "name": coll.name,
+                    "schema_name": coll.schema,
+                    "model": coll.model,
+                    "dimension": coll.dimension,
+                    "storage": coll.storage,
+                    "text_config": coll.text_config,
+                    "chunk_tokens": coll.chunk_tokens,
+                    "chunk_overlap": coll.chunk_overlap,
+                    "max_seq_length": coll.max_seq_length,
+                    "precision": coll.precision,
+                },
+            )
+            stored = get_collection(conn, name)
+            assert stored is not None
+    if existing is not None:
+        # Outside the transaction that holds the registry's lock: a long build must not stall
+        # every other command.
+        repair_vector_index(conn, existing)
+        return InitResult(existing, created=False)
+    return InitResult(stored, created=True)
 
 
 def _choose_storage(storage: str, dimension: int, version: tuple[int, ...]) -> str:
@@ -181,7 +186,7 @@ def _choose_storage(storage: str, dimension: int, version: tuple[int, ...]) -> s
     return storage
 
 
-def _create_schema(conn: "psycopg.Connection[Any]", coll: Collection) -> None:
+def _create_schema(conn: "psycopg.Connection[Any]", coll: Collection, *, vector_index: bool = True) -> None:
     from psycopg import sql as psql
 
     conn.execute(
@@ -192,7 +197,23 @@ def _create_schema(conn: "psycopg.Connection[Any]", coll: Collection) -> None:
             text_config=psql.Literal(coll.text_config),
         )
     )
-    build_vector_index(conn, coll)  # a no-op when it exists
+    if vector_index:
+        conn.execute(_vector_index_ddl(coll))
+
+
+def repair_vector_index(conn: "psycopg.Connection[Any]", coll: Collection) -> None:
+    """Build the HNSW index if it is missing (a first load was killed before its end), unless
+    an ingest of the collection is running: that ingest builds it when it ends."""
+    if vector_index_exists(conn, coll):
+        return
+    key = lock_key(coll.name)
+    row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+    if not row or not row[0]:
+        return
+    try:
+        build_vector_index(conn, coll)
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
 def _vector_index_ddl(coll: Collection) -> "psycopg.sql.Composed":
@@ -226,8 +247,23 @@ def drop_vector_index(conn: "psycopg.Connection[Any]", coll: Collection) -> None
 def build_vector_index(conn: "psycopg.Connection[Any]", coll: Collection) -> None:
     """Build the HNSW index if it is missing, with maintenance_work_mem raised (for this
     transaction only, up to 2 GiB) so that the graph of every chunk fits in memory."""
+    import psycopg
+
     if vector_index_exists(conn, coll):
         return
+    try:
+        _build(conn, coll, parallel=True)
+    except psycopg.Error as exc:
+        # A parallel build keeps its graph in shared memory, which a container may have little of
+        # (Docker's default /dev/shm is 64 MB): build again in the backend's own memory.
+        if getattr(exc, "sqlstate", None) not in ("53100", "53200") or conn.broken:
+            raise
+        _build(conn, coll, parallel=False)
+
+
+def _build(conn: "psycopg.Connection[Any]", coll: Collection, *, parallel: bool) -> None:
+    import psycopg
+
     with conn.transaction():
         row = conn.execute(sql_statement("vector_index_build_memory", schema=coll.schema)).fetchone()
         assert row is not None
@@ -236,6 +272,17 @@ def build_vector_index(conn: "psycopg.Connection[Any]", coll: Collection) -> Non
         wanted = min(_MAX_BUILD_MEMORY, rows * (vector_bytes + _HNSW_BYTES_PER_ROW) * 5 // 4)
         if wanted > current:
             conn.execute("SELECT set_config('maintenance_work_mem', %s, true)", (f"{wanted // 1024}kB",))
+        if not parallel:
+            conn.execute("SELECT set_config('max_parallel_maintenance_workers', '0', true)")
+        if conn.info.server_version >= 140000:
+            # If this client dies (SIGKILL) mid-build, the server stops the build within a second
+            # instead of finishing it for nobody while holding the collection's ingest lock.
+            # (Not every platform supports the check: then the build goes on without it.)
+            try:
+                with conn.transaction():
+                    conn.execute("SELECT set_config('client_connection_check_interval', '1000', true)")
+            except psycopg.Error:
+                pass
         conn.execute(_vector_index_ddl(coll))
 
 

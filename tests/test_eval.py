@@ -60,6 +60,8 @@ def test_read_qrels_skips_header_and_keeps_grades(tmp_path: Path) -> None:
     assert read_qrels(path) == {"q1": {"d1": 2.0, "d2": 1.0}}
     path.write_text("q1 d1 2\n")
     assert read_qrels(path) == {"q1": {"d1": 2.0}}
+    path.write_text("query-id\tcorpus-id\tscore\t\nq1\td1\t1\t\n")  # trailing tabs
+    assert read_qrels(path) == {"q1": {"d1": 1.0}}
 
 
 def test_eval_end_to_end(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:

@@ -483,9 +483,10 @@ def test_ingest_options_are_checked_first_and_a_failed_run_still_writes_its_repo
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.md").write_text("# Zebras\n\nZebras in the savanna.\n")
-    result = run_cli("ingest", str(docs), "-c", collection.name, "-f", "csv")
-    assert result.returncode == 2 and result.stdout == ""
     report_file = tmp_path / "report.json"
+    result = run_cli("ingest", str(docs), "-c", collection.name, "-f", "csv", "--report", str(report_file))
+    assert result.returncode == 2 and result.stdout == ""
+    assert json.loads(report_file.read_text())["error"].startswith("error: ingest --format takes json")
     assert run_cli("ingest", str(docs), "-c", collection.name, "-q", "--report", str(report_file)).returncode == 0
     assert json.loads(report_file.read_text())["added"] == 1 and json.loads(report_file.read_text())["error"] is None
     # Runs that fail (unknown collection: 4; unreachable database: 5) overwrite the last report with theirs.
@@ -588,3 +589,36 @@ def test_jsonl_records_on_stdin_keep_their_ids(conn: Any, collection: Any) -> No
         f'SELECT d.doc_id, c.content FROM "{collection.schema}".documents d JOIN "{collection.schema}".chunks c ON c.document_id = d.id'
     ).fetchall())
     assert texts == {"a": "text A about apples", "b": "text B about bananas", "z": "text Z about zebras"}
+
+
+def test_init_leaves_a_missing_index_to_a_running_ingest_and_a_parallel_build_falls_back(
+    conn: Any, embedder: Any, collection: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    from pgvsearch import schema
+    from pgvsearch.db import acquire_ingest_lock, release_ingest_lock
+    from pgvsearch.ingest import ingest_paths
+
+    shutil.copytree(SAMPLE_DATA / "billing", tmp_path / "billing")
+    ingest_paths(conn, collection, embedder, [str(tmp_path)])
+    conn.execute(f'DROP INDEX "{collection.schema}".chunks_embedding_idx')
+    # An ingest holds the collection (a first load, say): init does not build under it.
+    with psycopg.connect(conn.info.dsn, autocommit=True) as other:
+        acquire_ingest_lock(other, collection.name, wait=False)
+        assert run_cli("init", "-c", collection.name).returncode == 0
+        assert _vector_index_oid(conn, collection) is None
+        release_ingest_lock(other, collection.name)
+    # A parallel build that runs out of shared memory is done again without workers.
+    calls: list[bool] = []
+    real_build = schema._build
+
+    def build(c: Any, coll: Any, *, parallel: bool) -> None:
+        calls.append(parallel)
+        if parallel:
+            raise psycopg.errors.DiskFull("could not resize shared memory segment: No space left on device")
+        real_build(c, coll, parallel=parallel)
+
+    monkeypatch.setattr(schema, "_build", build)
+    schema.repair_vector_index(conn, collection)
+    assert calls == [True, False] and _vector_index_oid(conn, collection) is not None
