@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, S
 from .chunking import Chunk, Chunker
 from .db import Collection, acquire_ingest_lock, release_ingest_lock, sql_statement
 from .errors import ConfigError, EmbeddingError
-from .parsers import DEFAULT_MAX_BYTES, Skipped, SourceDocument, discover, parse_file, parse_stream
+from .parsers import DEFAULT_MAX_BYTES, Skipped, SourceDocument, _display, discover, parse_file, parse_stream
 
 if TYPE_CHECKING:
     import numpy as np
@@ -251,29 +251,32 @@ class Ingestor:
         self._file_ids: dict[str, list[str]] = {}  # source -> doc_ids, for documents that are whole files
         self._seen_sources: set[str] = set()
         self._roots: list[str] = []  # the folders given, with a trailing slash
+        self._given: set[str] = set()  # the files given
         self._keep_sources: set[str] = set()
         self._read_files: set[str] = set()
         self._lock = threading.Lock()
 
     # -- stage 1: read, parse, hash, chunk ---------------------------------------------
     def _inputs(self, paths: Sequence[str], include: Sequence[str], exclude: Sequence[str], stdin: BinaryIO | None) -> Iterator[SourceDocument | Skipped]:
-        for p in paths:
-            if p == "-":
-                yield from parse_stream(stdin if stdin is not None else sys.stdin.buffer, max_bytes=self.max_bytes)
-                if self.on_progress:
-                    self.on_progress(1)
+        if "-" in paths:
+            yield from parse_stream(stdin if stdin is not None else sys.stdin.buffer, max_bytes=self.max_bytes)
+            if self.on_progress:
+                self.on_progress(1)
+        # One walk over every path, folders first and the widest first: a file reached from two
+        # overlapping arguments is read once, under the widest folder's doc_id.
+        given = {str(Path(p).absolute()) for p in paths if p != "-"}
+        ordered = sorted(given, key=lambda p: (not os.path.isdir(p), len(Path(p).parts), p))
+        for item in discover(ordered, include=include, exclude=exclude):
+            if self.stop.is_set():
+                return
+            if isinstance(item, Skipped):
+                yield item
                 continue
-            for item in discover([str(Path(p).absolute())], include=include, exclude=exclude):
-                if self.stop.is_set():
-                    return
-                if isinstance(item, Skipped):
-                    yield item
-                    continue
-                file_path, root = item
-                yield from parse_file(file_path, root, max_bytes=self.max_bytes)
-                self._read_files.add(str(file_path))
-                if self.on_progress:
-                    self.on_progress(1)
+            file_path, root = item
+            yield from parse_file(file_path, root, max_bytes=self.max_bytes)
+            self._read_files.add(_display(str(file_path)))
+            if self.on_progress:
+                self.on_progress(1)
 
     def _prepare(self, items: Iterable[SourceDocument | Skipped], out: "queue.Queue[PreparedDocument | None | BaseException]") -> None:
         try:
@@ -296,15 +299,24 @@ class Ingestor:
                     text=_clean(doc.text), format=doc.format, metadata=doc.metadata, warnings=doc.warnings,
                 )
                 doc, holder = self._identify(doc)
-                if holder is not None and self._under_roots(holder):
+                if holder is not None and self._may_move(holder):
                     deferred.append((doc, holder))  # its holder may take another doc_id later in this run
                     continue
                 self._accept(doc, holder, out)
+            while deferred and not self.stop.is_set():
+                # Holders read in this run were stored under their own doc_ids (or left their JSONL
+                # file): those doc_ids are free now. Repeat while that frees more (chains).
+                free = [self._moved(h) for _, h in deferred]
+                if not any(free):
+                    break
+                for (doc, _), is_free in zip(deferred, free):
+                    if is_free:
+                        self._accept(doc, None, out)
+                deferred = [item for item, is_free in zip(deferred, free) if not is_free]
             for doc, holder in deferred:
                 if self.stop.is_set():
                     break
-                # A holder read in this run was stored under its own doc_id: this one is free now.
-                self._accept(doc, None if holder in self._seen_sources else holder, out)
+                self._accept(doc, _source_file(holder)[0], out)
         except BaseException as exc:  # surfaced by the embedding stage
             out.put(exc)
         finally:
@@ -313,10 +325,11 @@ class Ingestor:
     def _accept(self, doc: SourceDocument, holder: str | None, out: "queue.Queue[PreparedDocument | None | BaseException]") -> None:
         with self._lock:
             if holder is not None:
+                what = "standard input" if holder.startswith("<stdin>") else f"{holder}, which still exists"
                 self.report.skip(
                     doc.source,
-                    f"doc_id {doc.doc_id!r} already holds {holder}, which still exists (a file's doc_id is its path "
-                    "relative to the folder given: ingest a folder that contains both, or use another collection)",
+                    f"doc_id {doc.doc_id!r} already holds {what} (a file's doc_id is its path relative to the folder "
+                    "given: ingest a folder that contains both, or use another collection)",
                 )
                 return
             if doc.doc_id in self._seen:
@@ -349,8 +362,8 @@ class Ingestor:
         and ``b/README.md``, ingested one folder at a time) is not overwritten; one whose file
         is gone is taken over (a moved folder, or a collection filled from another machine).
         """
-        path, is_record = _source_file(doc.source)
-        if not is_record and os.path.isabs(doc.source):
+        path, _ = _source_file(doc.source)
+        if _path_derived(doc.doc_id, doc.source):
             for known in self._file_ids.get(doc.source, ()):
                 if known != doc.doc_id and known.endswith("/" + doc.doc_id):
                     doc = dataclasses.replace(doc, doc_id=known)
@@ -358,18 +371,34 @@ class Ingestor:
         holder = self._existing_sources.get(doc.doc_id)
         if holder is None or holder == doc.source:
             return doc, None
-        holder_path = _source_file(holder)[0]
-        if holder_path == path or not os.path.isabs(holder_path) or not _exists(holder_path):
+        holder_path, holder_is_record = _source_file(holder)
+        if holder_path == "<stdin>":
+            return doc, (None if path == "<stdin>" else holder)  # stdin replaces only stdin
+        if holder_path == path and not holder_is_record:
             return doc, None
-        try:
-            if os.path.samefile(holder_path, path):
-                return doc, None  # the same file reached through a symbolic link
-        except OSError:
-            pass
-        return doc, holder_path
+        if holder_path != path:
+            if not os.path.isabs(holder_path) or not _exists(holder_path):
+                return doc, None  # gone: moved, or stored from another machine
+            try:
+                if os.path.samefile(holder_path, path):
+                    return doc, None  # the same file reached through a symbolic link
+            except OSError:
+                pass
+        elif path in self._read_files or not _exists(holder_path):
+            return doc, None  # another line of the same JSONL file
+        return doc, holder
 
-    def _under_roots(self, path: str) -> bool:
-        return any(path.startswith(root) for root in self._roots)
+    def _may_move(self, holder: str) -> bool:
+        """Whether this run may re-store the holder under another doc_id (or drop it from its file)."""
+        path = _source_file(holder)[0]
+        return any(path.startswith(root) for root in self._roots) or path in self._given
+
+    def _moved(self, holder: str) -> bool:
+        path, is_record = _source_file(holder)
+        if is_record:
+            # Its JSONL file was read in full and no record took this doc_id from it.
+            return path in self._read_files and path not in self._keep_sources
+        return holder in self._seen_sources
 
     # -- stage 2: embed ----------------------------------------------------------------
     def _embed(self, docs: list[PreparedDocument]) -> EmbeddedBatch:
@@ -473,12 +502,13 @@ class Ingestor:
 
         acquire_ingest_lock(self.conn, self.coll.name, wait=wait)
         self._roots = [str(Path(p).absolute()).rstrip("/") + "/" for p in paths if p != "-" and Path(p).is_dir()]
+        self._given = {str(Path(p).absolute()) for p in paths if p != "-" and not Path(p).is_dir()}
         try:
             register_vector(self.conn)
             for doc_id, digest, source in self.conn.execute(sql_statement("document_hashes", schema=self.coll.schema)):
                 self._existing[doc_id] = digest
                 self._existing_sources[doc_id] = source
-                if os.path.isabs(source) and not _source_file(source)[1]:
+                if _path_derived(doc_id, source):
                     self._file_ids.setdefault(source, []).append(doc_id)
             self.conn.commit()
             build_index = self._begin_bulk_load()
@@ -627,12 +657,8 @@ class Ingestor:
         path, record = _source_file(source)
         if path in self._keep_sources:
             return False
-        try:
-            os.lstat(path)
-        except (FileNotFoundError, NotADirectoryError):
+        if not _exists(path):  # a path we may not look into, or cannot spell, is not evidence
             return True
-        except OSError:
-            return False  # e.g. permission denied: not evidence that it is gone
         return record and path in self._read_files
 
 
@@ -641,6 +667,8 @@ _RECORD_SOURCE = re.compile(r"(.*\.(?:jsonl|ndjson)|<stdin>)#L\d+", re.DOTALL | 
 
 def _exists(path: str) -> bool:
     """Whether a file is there; a path we may not look into counts as there (nothing proves it gone)."""
+    if "\ufffd" in path:
+        return True  # a file name that was not valid UTF-8 is stored mangled: it cannot be looked up
     try:
         os.lstat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -648,6 +676,15 @@ def _exists(path: str) -> bool:
     except OSError:
         return True
     return True
+
+
+def _path_derived(doc_id: str, source: str) -> bool:
+    """Whether the doc_id comes from the file's path: a whole file, or a JSONL record without
+    an id (``<file doc_id>#L<n>``); such doc_ids follow the widest folder the file was read from."""
+    path, is_record = _source_file(source)
+    if not os.path.isabs(path):
+        return False
+    return not is_record or doc_id.endswith(source[len(path):])
 
 
 def _source_file(source: str) -> tuple[str, bool]:

@@ -622,3 +622,88 @@ def test_init_leaves_a_missing_index_to_a_running_ingest_and_a_parallel_build_fa
     monkeypatch.setattr(schema, "_build", build)
     schema.repair_vector_index(conn, collection)
     assert calls == [True, False] and _vector_index_oid(conn, collection) is not None
+
+
+def _ids(conn: Any, coll: Any) -> dict[str, str]:
+    rows = conn.execute(f'SELECT d.doc_id, min(c.content) FROM "{coll.schema}".documents d JOIN "{coll.schema}".chunks c ON c.document_id = d.id GROUP BY 1').fetchall()
+    return dict(rows)
+
+
+def test_overlapping_arguments_read_each_file_once_under_the_widest_folder(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
+    from pgvsearch.ingest import ingest_paths
+
+    top = tmp_path / "s1"
+    (top / "sub").mkdir(parents=True)
+    (top / "x.md").write_text("apple\n")
+    (top / "sub" / "x.md").write_text("banana\n")
+    for paths in ([top / "sub", top], [top, top / "x.md", top / "sub"]):
+        report = ingest_paths(conn, collection, embedder, [str(p) for p in paths])
+        assert not report.skipped, report.skipped
+        assert _ids(conn, collection) == {"x.md": "apple", "sub/x.md": "banana"}
+
+
+def test_records_follow_their_file_and_move_between_files(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
+    from pgvsearch.ingest import ingest_paths
+
+    top = tmp_path / "s4"
+    (top / "sub").mkdir(parents=True)
+    (top / "sub" / "c.jsonl").write_text('{"text": "one"}\n{"text": "two"}\n')
+    ingest_paths(conn, collection, embedder, [str(top)])
+    for path in (top / "sub", top):
+        report = ingest_paths(conn, collection, embedder, [str(path)], prune=True)
+        assert (report.added, report.deleted, report.skipped) == (0, 0, [])
+    assert _ids(conn, collection) == {"sub/c.jsonl#L1": "one", "sub/c.jsonl#L2": "two"}
+    # A record (with an id) moved to another JSONL file of the same folder takes its id along.
+    (top / "f1.jsonl").write_text('{"_id": "k1", "text": "g"}\n{"_id": "k2", "text": "h"}\n')
+    (top / "f2.jsonl").write_text('{"_id": "k3", "text": "k"}\n')
+    ingest_paths(conn, collection, embedder, [str(top)])
+    (top / "f1.jsonl").write_text('{"_id": "k1", "text": "g"}\n')
+    (top / "f2.jsonl").write_text('{"_id": "k3", "text": "k"}\n{"_id": "k2", "text": "h edited"}\n')
+    report = ingest_paths(conn, collection, embedder, [str(top)])
+    assert not report.skipped and _ids(conn, collection)["k2"] == "h edited"
+
+
+def test_stdin_documents_are_not_overwritten_by_files_and_chains_resolve_in_one_run(
+    conn: Any, embedder: Any, collection: Any, tmp_path: Path
+) -> None:
+    import io
+
+    from pgvsearch.ingest import ingest_paths
+
+    ingest_paths(conn, collection, embedder, ["-"], stdin=io.BytesIO(b'{"_id": "notes.md", "text": "mango"}\n'))
+    (tmp_path / "s6").mkdir()
+    (tmp_path / "s6" / "notes.md").write_text("lemon\n")
+    report = ingest_paths(conn, collection, embedder, [str(tmp_path / "s6")])
+    assert report.added == 0 and "standard input" in report.skipped[0]["reason"] and _ids(conn, collection) == {"notes.md": "mango"}
+    # Stored from ever wider folders, then the widest: every file gets its id in one run.
+    top = tmp_path / "s9"
+    (top / "n" / "m").mkdir(parents=True)
+    (top / "m").mkdir()
+    (top / "a.md").write_text("B\n")
+    (top / "m" / "a.md").write_text("A\n")
+    (top / "n" / "m" / "a.md").write_text("C\n")
+    conn.execute(f'DELETE FROM "{collection.schema}".documents')
+    for path in (top / "n", top / "m"):
+        ingest_paths(conn, collection, embedder, [str(path)])
+    report = ingest_paths(conn, collection, embedder, [str(top)])
+    assert not report.skipped, report.skipped
+    assert _ids(conn, collection) == {"a.md": "B", "m/a.md": "A", "n/m/a.md": "C"}
+
+
+def test_a_file_name_that_is_not_utf8_is_never_pruned_or_overwritten_by_mistake(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
+    import os
+
+    from pgvsearch.ingest import ingest_paths
+
+    s3, s3b = tmp_path / "s3", tmp_path / "s3b"
+    s3.mkdir()
+    s3b.mkdir()
+    (s3 / "a.md").write_text("alpha\n")
+    name = os.fsdecode(b"caf\xe9.md")
+    (s3 / name).write_text("cherry\n")
+    (s3b / name).write_text("durian\n")
+    ingest_paths(conn, collection, embedder, [str(s3)])
+    assert ingest_paths(conn, collection, embedder, [str(s3)], include=["a.md"], prune=True).deleted == 0
+    report = ingest_paths(conn, collection, embedder, [str(s3b)])
+    assert report.updated == 0 and len(report.skipped) == 1
+    assert sorted(_ids(conn, collection).values()) == ["alpha", "cherry"]
