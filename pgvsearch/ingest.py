@@ -371,21 +371,18 @@ class Ingestor:
         holder = self._existing_sources.get(doc.doc_id)
         if holder is None or holder == doc.source:
             return doc, None
-        holder_path, holder_is_record = _source_file(holder)
+        holder_path = _source_file(holder)[0]
         if holder_path == "<stdin>":
             return doc, (None if path == "<stdin>" else holder)  # stdin replaces only stdin
-        if holder_path == path and not holder_is_record:
-            return doc, None
-        if holder_path != path:
-            if not os.path.isabs(holder_path) or not _exists(holder_path):
-                return doc, None  # gone: moved, or stored from another machine
-            try:
-                if os.path.samefile(holder_path, path):
-                    return doc, None  # the same file reached through a symbolic link
-            except OSError:
-                pass
-        elif path in self._read_files or not _exists(holder_path):
-            return doc, None  # another line of the same JSONL file
+        if holder_path == path:
+            return doc, None  # the same file (a record that moved to another line of it)
+        if not os.path.isabs(holder_path) or not _exists(holder_path):
+            return doc, None  # gone: moved, or stored from another machine
+        try:
+            if os.path.samefile(holder_path, path):
+                return doc, None  # the same file reached through a symbolic link
+        except OSError:
+            pass
         return doc, holder
 
     def _may_move(self, holder: str) -> bool:

@@ -661,6 +661,10 @@ def test_records_follow_their_file_and_move_between_files(conn: Any, embedder: A
     (top / "f2.jsonl").write_text('{"_id": "k3", "text": "k"}\n{"_id": "k2", "text": "h edited"}\n')
     report = ingest_paths(conn, collection, embedder, [str(top)])
     assert not report.skipped and _ids(conn, collection)["k2"] == "h edited"
+    # Records that only moved to other lines of their file are unchanged.
+    (top / "f2.jsonl").write_text('{"_id": "k0", "text": "new first line"}\n{"_id": "k3", "text": "k"}\n{"_id": "k2", "text": "h edited"}\n')
+    report = ingest_paths(conn, collection, embedder, [str(top)])
+    assert (report.added, report.updated, report.skipped) == (1, 0, [])
 
 
 def test_stdin_documents_are_not_overwritten_by_files_and_chains_resolve_in_one_run(
