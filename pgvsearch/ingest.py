@@ -264,7 +264,7 @@ class Ingestor:
                 self.on_progress(1)
         # One walk over every path, folders first and the widest first: a file reached from two
         # overlapping arguments is read once, under the widest folder's doc_id.
-        given = {str(Path(p).absolute()) for p in paths if p != "-"}
+        given = {os.path.abspath(p) for p in paths if p != "-"}
         ordered = sorted(given, key=lambda p: (not os.path.isdir(p), len(Path(p).parts), p))
         for item in discover(ordered, include=include, exclude=exclude):
             if self.stop.is_set():
@@ -498,8 +498,9 @@ class Ingestor:
         from pgvector.psycopg import register_vector
 
         acquire_ingest_lock(self.conn, self.coll.name, wait=wait)
-        self._roots = [str(Path(p).absolute()).rstrip("/") + "/" for p in paths if p != "-" and Path(p).is_dir()]
-        self._given = {str(Path(p).absolute()) for p in paths if p != "-" and not Path(p).is_dir()}
+        # os.path.abspath also normalizes (no "..": one spelling per path, as discover reads them).
+        self._roots = [os.path.abspath(p).rstrip("/") + "/" for p in paths if p != "-" and os.path.isdir(p)]
+        self._given = {os.path.abspath(p) for p in paths if p != "-" and not os.path.isdir(p)}
         try:
             register_vector(self.conn)
             for doc_id, digest, source in self.conn.execute(sql_statement("document_hashes", schema=self.coll.schema)):
@@ -627,12 +628,13 @@ class Ingestor:
         for p in paths:
             if p == "-":
                 continue
-            path = Path(p).absolute()
-            if path.is_dir():
-                prefixes.append(str(path).rstrip("/") + "/")
+            path = os.path.abspath(p)  # spelled as the sources are: normalized, display form
+            shown = _display(path)
+            if os.path.isdir(path):
+                prefixes.append(shown.rstrip("/") + "/")
             else:
-                exact.append(str(path))
-                prefixes.append(f"{path}#L")  # its records, for a JSONL file
+                exact.append(shown)
+                prefixes.append(f"{shown}#L")  # its records, for a JSONL file
         if not exact and not prefixes:
             return
         started = time.perf_counter()

@@ -593,7 +593,7 @@ def discover(
       whole folders. A file must match some ``include`` pattern when any are given.
     * Symlinked folders are not followed unless ``follow_symlinks``; when they are, each
       real folder is walked once and a link back to an ancestor is reported as
-      ``Skipped(..., "symlink loop")``. Symlinked files are read.
+      ``Skipped(..., "symlink loop")``. Symlinked files are read, except one that points at a file the same walk reaches under its own name (read once, as that).
     * A file reached twice (overlapping arguments, links) is yielded once.
     * A missing path yields ``Skipped(path, "no such file or directory")``; unreadable
       folders yield a Skipped with the reason. Nothing here raises for a bad path.
@@ -686,6 +686,7 @@ def _walk(
         stack.append((d, rel, iter(entries), ancestors))
         return None
 
+    real_root = os.path.realpath(root)
     problem = open_dir(root, "", frozenset({root_key}))
     if problem is not None:
         yield problem
@@ -752,8 +753,28 @@ def _walk(
             else:
                 yield Skipped(_display(str(path)), "not a regular file")
             continue
+        if is_link and _link_target_walked(path, real_root, inc, exc, include_hidden):
+            continue  # the same file is read under its own name (one document, one doc_id)
         if first_time(path):
             yield (path, root)
+
+
+def _link_target_walked(
+    link: Path, real_root: str, inc: tuple[tuple[str, ...], ...], exc: tuple[tuple[str, ...], ...], include_hidden: bool
+) -> bool:
+    """Whether a symlinked file points at a file this walk reaches under its own name."""
+    try:
+        target = os.path.realpath(link)
+    except (OSError, ValueError):
+        return False
+    if not target.startswith(real_root.rstrip(os.sep) + os.sep):
+        return False
+    rel = Path(os.path.relpath(target, real_root))
+    if not include_hidden and any(part.startswith(".") or _hidden_or_tool_dir(part) for part in rel.parts):
+        return False
+    if any(_dir_excluded(Path(*rel.parts[: i + 1]).as_posix(), rel.parts[i], exc) for i in range(len(rel.parts) - 1)):
+        return False
+    return _file_selected(rel.as_posix(), rel.name, inc, exc)
 
 
 # --------------------------------------------------------------------------------------------

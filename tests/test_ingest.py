@@ -711,3 +711,23 @@ def test_a_file_name_that_is_not_utf8_is_never_pruned_or_overwritten_by_mistake(
     report = ingest_paths(conn, collection, embedder, [str(s3b)])
     assert report.updated == 0 and len(report.skipped) == 1
     assert sorted(_ids(conn, collection).values()) == ["alpha", "cherry"]
+
+
+def test_a_symlink_to_a_walked_file_and_dotdot_paths_do_not_make_second_doc_ids(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
+    from pgvsearch.ingest import ingest_paths
+
+    top = tmp_path / "a"
+    (top / "sub").mkdir(parents=True)
+    (top / "real.md").write_text("real text version one\n")
+    (top / "link.md").symlink_to("real.md")
+    (top / "sub" / "x.md").write_text("sub file x\n")
+    (top / "sub" / "gone.md").write_text("delete me\n")
+    ingest_paths(conn, collection, embedder, [str(top / "sub")])
+    (top / "sub" / "gone.md").unlink()
+    report = ingest_paths(conn, collection, embedder, [f"{top}/sub/../sub"], prune=True)
+    assert (report.deleted, report.updated, report.unchanged) == (1, 0, 1)
+    ingest_paths(conn, collection, embedder, [f"{top}/sub/.."], prune=True)
+    assert _ids(conn, collection) == {"real.md": "real text version one", "sub/x.md": "sub file x"}
+    (top / "real.md").write_text("real text version two\n")
+    ingest_paths(conn, collection, embedder, [str(top)], prune=True)
+    assert _ids(conn, collection) == {"real.md": "real text version two", "sub/x.md": "sub file x"}
