@@ -623,25 +623,15 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         _err("pgvsearch: interrupted")
         code = int(ExitCode.INTERRUPTED)
-    except PgvsearchError as exc:
-        if debug:
-            import traceback
-
-            traceback.print_exc()
-        _err(f"pgvsearch: error: {exc}")
-        code = int(exc.exit_code)
     except BrokenPipeError:
         code = int(ExitCode.OK)
     except Exception as exc:
-        if _is_usage_error(exc):
-            _err(f"pgvsearch: error: {exc.format_message()}")  # type: ignore[attr-defined]
-            code = int(ExitCode.USAGE)
-        else:
-            if debug:
-                import traceback
+        if debug and not _is_usage_error(exc):
+            import traceback
 
-                traceback.print_exc()
-            code = _unexpected(exc)
+            traceback.print_exc()
+        message, code = _error_message(exc)
+        _err(f"pgvsearch: {message}")
     code = code if isinstance(code, int) else 0
     if argv is None and args[:1] and args[0] in FAST_EXIT_COMMANDS:
         _fast_exit(code)
@@ -707,12 +697,6 @@ def _error_message(exc: BaseException) -> tuple[str, int]:
             return (f"error: the database refused: {primary}; pgvsearch needs CREATE on the database for `init` "
                     "(its schemas) and ownership of a collection's schema to write to it", int(ExitCode.CONFIG))
     return f"unexpected error: {type(exc).__name__}: {message} (run with --debug for the traceback)", int(ExitCode.UNEXPECTED)
-
-
-def _unexpected(exc: Exception) -> int:
-    message, code = _error_message(exc)
-    _err(f"pgvsearch: {message}")
-    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -250,8 +250,9 @@ class Ingestor:
         self._existing_sources: dict[str, str] = {}  # doc_id -> source
         self._file_ids: dict[str, list[str]] = {}  # source -> doc_ids, for documents that are whole files
         self._seen_sources: set[str] = set()
-        self._roots: list[str] = []  # the folders given, with a trailing slash
-        self._given: set[str] = set()  # the files given
+        self._walk: list[str] = []  # the paths given (not "-"), normalized, folders first and widest first
+        self._folders: list[str] = []  # the folders given, as sources spell them, with a trailing slash
+        self._given: set[str] = set()  # the files given, as sources spell them
         self._keep_sources: set[str] = set()
         self._read_files: set[str] = set()
         self._lock = threading.Lock()
@@ -264,9 +265,7 @@ class Ingestor:
                 self.on_progress(1)
         # One walk over every path, folders first and the widest first: a file reached from two
         # overlapping arguments is read once, under the widest folder's doc_id.
-        given = {os.path.abspath(p) for p in paths if p != "-"}
-        ordered = sorted(given, key=lambda p: (not os.path.isdir(p), len(Path(p).parts), p))
-        for item in discover(ordered, include=include, exclude=exclude):
+        for item in discover(self._walk, include=include, exclude=exclude):
             if self.stop.is_set():
                 return
             if isinstance(item, Skipped):
@@ -316,7 +315,7 @@ class Ingestor:
             for doc, holder in deferred:
                 if self.stop.is_set():
                     break
-                self._accept(doc, _source_file(holder)[0], out)
+                self._accept(doc, holder, out)
         except BaseException as exc:  # surfaced by the embedding stage
             out.put(exc)
         finally:
@@ -325,7 +324,8 @@ class Ingestor:
     def _accept(self, doc: SourceDocument, holder: str | None, out: "queue.Queue[PreparedDocument | None | BaseException]") -> None:
         with self._lock:
             if holder is not None:
-                what = "standard input" if holder.startswith("<stdin>") else f"{holder}, which still exists"
+                holder_path = _source_file(holder)[0]
+                what = "standard input" if holder_path == "<stdin>" else f"{holder_path}, which still exists"
                 self.report.skip(
                     doc.source,
                     f"doc_id {doc.doc_id!r} already holds {what} (a file's doc_id is its path relative to the folder "
@@ -388,7 +388,7 @@ class Ingestor:
     def _may_move(self, holder: str) -> bool:
         """Whether this run may re-store the holder under another doc_id (or drop it from its file)."""
         path = _source_file(holder)[0]
-        return any(path.startswith(root) for root in self._roots) or path in self._given
+        return any(path.startswith(folder) for folder in self._folders) or path in self._given
 
     def _moved(self, holder: str) -> bool:
         path, is_record = _source_file(holder)
@@ -499,8 +499,10 @@ class Ingestor:
 
         acquire_ingest_lock(self.conn, self.coll.name, wait=wait)
         # os.path.abspath also normalizes (no "..": one spelling per path, as discover reads them).
-        self._roots = [os.path.abspath(p).rstrip("/") + "/" for p in paths if p != "-" and os.path.isdir(p)]
-        self._given = {os.path.abspath(p) for p in paths if p != "-" and not os.path.isdir(p)}
+        # os.path.abspath also normalizes ("a/../b" is "b"): one spelling per path, as sources have.
+        self._walk = sorted({os.path.abspath(p) for p in paths if p != "-"}, key=lambda p: (not os.path.isdir(p), len(Path(p).parts), p))
+        self._folders = [_display(p).rstrip("/") + "/" for p in self._walk if os.path.isdir(p)]
+        self._given = {_display(p) for p in self._walk if not os.path.isdir(p)}
         try:
             register_vector(self.conn)
             for doc_id, digest, source in self.conn.execute(sql_statement("document_hashes", schema=self.coll.schema)):
@@ -513,7 +515,7 @@ class Ingestor:
             try:
                 self._pipeline(paths, include, exclude, stdin)
                 if prune and not self.report.interrupted:
-                    self._prune(paths)
+                    self._prune()
             finally:
                 if build_index:
                     self._build_vector_index(failing=sys.exc_info()[0] is not None)
@@ -622,19 +624,9 @@ class Ingestor:
         if failure:
             raise failure[0]
 
-    def _prune(self, paths: Sequence[str]) -> None:
-        exact: list[str] = []
-        prefixes: list[str] = []
-        for p in paths:
-            if p == "-":
-                continue
-            path = os.path.abspath(p)  # spelled as the sources are: normalized, display form
-            shown = _display(path)
-            if os.path.isdir(path):
-                prefixes.append(shown.rstrip("/") + "/")
-            else:
-                exact.append(shown)
-                prefixes.append(f"{shown}#L")  # its records, for a JSONL file
+    def _prune(self) -> None:
+        exact = sorted(self._given)
+        prefixes = self._folders + [f"{path}#L" for path in exact]  # a JSONL file's records
         if not exact and not prefixes:
             return
         started = time.perf_counter()
