@@ -40,7 +40,9 @@ class TsRankBaseline:
         self.statement = sql_statement("baseline_ts_rank", schema=coll.schema)
 
     def run(self, query: str, mode: str, options: Any) -> list[DocHit]:
-        rows = self.conn.execute(self.statement, {"query": query, "text_config": self.coll.text_config, "k": options.k}).fetchall()
+        params = {"query": query, "text_config": self.coll.text_config, "k": options.k,
+                  "word_separators": self.coll.word_separators, "separator_spaces": self.coll.separator_spaces}
+        rows = self.conn.execute(self.statement, params).fetchall()
         return [DocHit(r[0]) for r in rows]
 
 

@@ -519,7 +519,8 @@ def status(
         others = [c.name for c in list_collections(conn)]
     data = {
         "collection": coll.name, "model": coll.model, "dimension": coll.dimension, "storage": coll.storage,
-        "text_config": coll.text_config, "chunk_tokens": coll.chunk_tokens, "chunk_overlap": coll.chunk_overlap,
+        "text_config": coll.text_config, "word_separators": coll.word_separators, "precision": coll.precision,
+        "chunk_tokens": coll.chunk_tokens, "chunk_overlap": coll.chunk_overlap,
         "documents": stats["documents"], "chunks": stats["chunks"], "postings": stats["postings"],
         "hnsw_index_bytes": stats["hnsw_index_bytes"], "gin_index_bytes": stats["gin_index_bytes"],
         "postings_bytes": stats["postings_bytes"], "chunks_bytes": stats["chunks_bytes"],
@@ -534,9 +535,14 @@ def status(
     if chosen == "csv":
         print_csv([data], list(data))
         return
-    rows = [(k, human_bytes(v) if k.endswith("_bytes") else v) for k, v in data.items() if v is not None]
-    if data["hnsw_index_bytes"] is None:  # a bulk load was killed before it built the index
-        rows.insert(10, ("hnsw_index", "missing (semantic search scans every chunk; the next ingest builds it)"))
+    rows: list[tuple[str, Any]] = []
+    for k, v in data.items():
+        if k == "hnsw_index_bytes" and v is None:  # a bulk load was killed before it built the index
+            rows.append(("hnsw_index", "missing (semantic search scans every chunk; the next ingest builds it)"))
+        elif k == "word_separators":
+            rows.append((k, " ".join(v) if v else "none (PostgreSQL's parser as is)"))
+        elif v is not None:
+            rows.append((k, human_bytes(v) if k.endswith("_bytes") else v))
     print_mapping_table(f"pgvsearch collection {coll.name}", [(k, ", ".join(v) if isinstance(v, list) else v) for k, v in rows])
 
 

@@ -156,11 +156,20 @@ class Collection:
     chunk_overlap: int
     max_seq_length: int
     precision: str = "fp32"  # of the embedding model: fp32, or int8 (quantized ONNX)
+    word_separators: str = ""
+    """Characters keyword search reads as spaces ('' = PostgreSQL's parser as is); see sql/keyword_ranking.sql."""
     created_at: datetime | None = None
 
     def chunking_fingerprint(self) -> str:
-        """What, besides the text, decides a document's chunks and vectors."""
-        return f"{self.model}|{self.precision}|{self.dimension}|{self.storage}|{self.chunk_tokens}|{self.chunk_overlap}|{self.text_config}"
+        """What, besides the text, decides a document's chunks, vectors and postings."""
+        base = f"{self.model}|{self.precision}|{self.dimension}|{self.storage}|{self.chunk_tokens}|{self.chunk_overlap}|{self.text_config}"
+        # Appended only when set, so that the content hashes of older collections do not change.
+        return f"{base}|{self.word_separators}" if self.word_separators else base
+
+    @property
+    def separator_spaces(self) -> str:
+        """translate()'s replacement for word_separators: one space each."""
+        return " " * len(self.word_separators)
 
 
 def schema_for(collection: str) -> str:

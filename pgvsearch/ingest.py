@@ -177,7 +177,10 @@ def write_batch(conn: "psycopg.Connection[Any]", coll: Collection, batch: Embedd
                 segments.append(seg)
         conn.execute(
             sql_statement("insert_postings", schema=schema),
-            {"document_ids": seg_ids, "segments": segments, "text_config": coll.text_config},
+            {
+                "document_ids": seg_ids, "segments": segments, "text_config": coll.text_config,
+                "word_separators": coll.word_separators, "separator_spaces": coll.separator_spaces,
+            },
         )
         conn.execute(sql_statement("update_document_lengths", schema=schema), {"document_ids": list(ids.values())})
         wrap: Callable[[Any], Any] = lambda v: v

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 INIT_LOCK_KEY = 0x5047_5653_494E_4954  # "PGVSINIT": serializes concurrent `init` runs
 DEFAULT_TEXT_CONFIG = "english"
 DEFAULT_OVERLAP = 32
+# Keyword search reads these as spaces, as Lucene's standard tokenizer (and so the published BM25
+# baselines) splits words: PostgreSQL's parser would index "boundary-layer" as a compound beside its
+# parts and "subsonic/supersonic" as one file-path token that matches neither word.
+DEFAULT_WORD_SEPARATORS = "-/"
 # Documents are embedded with the int8 ONNX model unless asked otherwise: ~1.3x faster ingest here,
 # and with fp32 queries it lost nothing on Cranfield (README "Performance"; fp32 stays an option).
 DEFAULT_PRECISION = "int8"
@@ -146,6 +150,7 @@ def init_collection(
                 chunk_overlap=overlap,
                 max_seq_length=max_seq_length,
                 precision=precision or DEFAULT_PRECISION,
+                word_separators=DEFAULT_WORD_SEPARATORS,
             )
             _create_schema(conn, coll)
             conn.execute(
@@ -161,6 +166,7 @@ def init_collection(
                     "chunk_overlap": coll.chunk_overlap,
                     "max_seq_length": coll.max_seq_length,
                     "precision": coll.precision,
+                    "word_separators": coll.word_separators,
                 },
             )
             stored = get_collection(conn, name)
@@ -195,6 +201,8 @@ def _create_schema(conn: "psycopg.Connection[Any]", coll: Collection, *, vector_
             schema=coll.schema,
             vector_type=psql.SQL("{}({})").format(psql.SQL(coll.storage), psql.Literal(coll.dimension)),
             text_config=psql.Literal(coll.text_config),
+            word_separators=psql.Literal(coll.word_separators),
+            separator_spaces=psql.Literal(coll.separator_spaces),
         )
     )
     if vector_index:

@@ -169,6 +169,8 @@ class Searcher:
             "query": query,
             "embedding": embedding,
             "text_config": self.coll.text_config,
+            "word_separators": self.coll.word_separators,
+            "separator_spaces": self.coll.separator_spaces,
             "k": options.k,
             "candidates": max(options.candidates, options.k),
             # Several chunks may belong to one document: draw more chunks than documents wanted.

@@ -3,7 +3,7 @@
 -- document frequency and no term-frequency saturation; this is what BM25 replaces.
 WITH q AS (
     SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS query
-    FROM unnest(to_tsvector(%(text_config)s::regconfig, %(query)s))
+    FROM unnest(to_tsvector(%(text_config)s::regconfig, translate(%(query)s, %(word_separators)s, %(separator_spaces)s)))
 )
 SELECT d.doc_id, max(ts_rank(c.tsv, q.query)) AS score
 FROM {schema}.chunks AS c

@@ -1,6 +1,7 @@
 -- One schema per collection. Placeholders (filled by pgvsearch/schema.py): the schema
 -- identifier, the vector type (e.g. vector(384) or halfvec(3072)), its cosine operator class,
--- and the text search configuration literal (e.g. 'english').
+-- the text search configuration literal (e.g. 'english'), and the collection's word separators
+-- with as many spaces (translate() reads them as spaces, as keyword search does).
 CREATE SCHEMA IF NOT EXISTS {schema};
 
 -- A source document: a file (doc_id = path relative to the folder given) or a record.
@@ -25,7 +26,7 @@ CREATE TABLE IF NOT EXISTS {schema}.chunks (
     position     integer NOT NULL,
     context      text NOT NULL DEFAULT '',
     content      text NOT NULL,
-    tsv          tsvector GENERATED ALWAYS AS (to_tsvector({text_config}::regconfig, context || ' ' || content)) STORED,
+    tsv          tsvector GENERATED ALWAYS AS (to_tsvector({text_config}::regconfig, translate(context || ' ' || content, {word_separators}, {separator_spaces}))) STORED,
     embedding    {vector_type} NOT NULL,
     UNIQUE (document_id, position)
 );

@@ -18,3 +18,7 @@ CREATE TABLE IF NOT EXISTS pgvsearch.collections (
 -- Columns added after the first release (ADD COLUMN IF NOT EXISTS keeps old registries working).
 ALTER TABLE pgvsearch.collections
     ADD COLUMN IF NOT EXISTS precision text NOT NULL DEFAULT 'fp32' CHECK (precision IN ('fp32', 'int8'));
+-- Characters read as spaces before the text search configuration sees the text (keyword search);
+-- '' (collections created before it) keeps PostgreSQL's parser as it is.
+ALTER TABLE pgvsearch.collections
+    ADD COLUMN IF NOT EXISTS word_separators text NOT NULL DEFAULT '';

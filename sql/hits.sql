@@ -3,7 +3,7 @@
 WITH ranked AS MATERIALIZED ({ranked}),
 qlex AS (
     SELECT coalesce(array_agg(lexeme), ARRAY[]::text[]) AS lexemes
-    FROM unnest(to_tsvector(%(text_config)s::regconfig, %(query)s))
+    FROM unnest(to_tsvector(%(text_config)s::regconfig, translate(%(query)s, %(word_separators)s, %(separator_spaces)s)))
 )
 SELECT row_number() OVER (ORDER BY r.score DESC, least(r.semantic_rank, r.keyword_rank), r.document_id) AS rank,
        d.doc_id, d.title, d.source, d.metadata,

@@ -3,11 +3,14 @@
 --   score   = sum over query terms of qtf * idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
 -- Any query term may match (no all-words requirement); stop words are dropped by the
 -- collection's text search configuration. Ties break on the document id.
+-- The collection's word separators (default '-' and '/') are read as spaces before lexing, in
+-- queries as in documents (sql/insert_postings.sql): "boundary-layer" and "subsonic/supersonic"
+-- are two words each, as Lucene's standard tokenizer splits them, not one compound or file path.
 -- Cost is one pass over the query terms' postings (benchmarks/scale.py measures it), so
 -- per-term work (df, idf) is done once per term, and only the top candidates are ranked.
 WITH q AS (
     SELECT lexeme AS term, coalesce(array_length(positions, 1), 1) AS qtf
-    FROM unnest(to_tsvector(%(text_config)s::regconfig, %(query)s))
+    FROM unnest(to_tsvector(%(text_config)s::regconfig, translate(%(query)s, %(word_separators)s, %(separator_spaces)s)))
 ),
 st AS (
     SELECT greatest(n_docs, 1)::float8 AS n,

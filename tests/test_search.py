@@ -85,6 +85,70 @@ def test_keyword_search_handles_natural_language_questions(conn: Any, sample_col
     assert Searcher(conn, sample_collection).run("billing & issue | (refund) !!! :*", "keyword", SearchOptions(k=3))
 
 
+def test_keyword_search_splits_hyphenated_and_slashed_words(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
+    """'-' and '/' separate words, in documents and queries alike (as Lucene's tokenizer does)."""
+    from pgvsearch.ingest import ingest_paths
+    from pgvsearch.search import SearchOptions, Searcher
+
+    assert collection.word_separators == "-/"
+    (tmp_path / "slash.txt").write_text("Wind tunnel runs at subsonic/supersonic speeds.\n")
+    (tmp_path / "hyphen.txt").write_text("The boundary-layer thickness grows downstream.\n")
+    (tmp_path / "other.txt").write_text("Nothing about either topic is written here.\n")
+    ingest_paths(conn, collection, embedder, [str(tmp_path)])
+    searcher = Searcher(conn, collection)
+
+    def top(query: str) -> list[str]:
+        return [h.doc_id for h in searcher.run(query, "keyword", SearchOptions(k=3))]
+
+    # PostgreSQL's parser alone reads "subsonic/supersonic" as one file-path token: no word matched.
+    assert top("supersonic") == ["slash.txt"]
+    assert top("subsonic flow") == ["slash.txt"]
+    assert top("boundary layer") == ["hyphen.txt"]
+    # The hyphenated query scores exactly as its words do: no extra compound term on either side.
+    hyphen = searcher.run("boundary-layer", "keyword", SearchOptions(k=1))[0]
+    words = searcher.run("boundary layer", "keyword", SearchOptions(k=1))[0]
+    assert hyphen.bm25 == pytest.approx(words.bm25)
+    schema = collection.schema
+    terms = {r[0] for r in conn.execute(f'SELECT term FROM "{schema}".postings').fetchall()}
+    assert {"subson", "superson", "boundari", "layer"} <= terms
+    assert not any("-" in t or "/" in t for t in terms)
+
+
+def test_collections_without_word_separators_keep_postgres_parsing(conn: Any, embedder: Any, collection_name: str, tmp_path: Path) -> None:
+    """A collection created before word separators existed ('' in the registry) is read and searched as before."""
+    from pgvsearch.db import get_collection
+    from pgvsearch.ingest import ingest_paths
+    from pgvsearch.search import SearchOptions, Searcher
+    from conftest import make_collection
+
+    make_collection(conn, embedder, collection_name)
+    conn.execute("UPDATE pgvsearch.collections SET word_separators = '' WHERE name = %s", (collection_name,))
+    conn.commit()
+    legacy = get_collection(conn, collection_name)
+    assert legacy is not None and legacy.word_separators == ""
+    assert legacy.chunking_fingerprint().count("|") == 6  # unchanged, so stored content hashes still match
+    (tmp_path / "slash.txt").write_text("Wind tunnel runs at subsonic/supersonic speeds.\n")
+    ingest_paths(conn, legacy, embedder, [str(tmp_path)])
+    searcher = Searcher(conn, legacy)
+    assert searcher.run("supersonic", "keyword", SearchOptions(k=3)) == []
+    assert [h.doc_id for h in searcher.run("subsonic/supersonic", "keyword", SearchOptions(k=3))] == ["slash.txt"]
+
+
+def test_a_registry_from_before_the_newer_columns_still_reads(conn: Any, embedder: Any, collection_name: str) -> None:
+    """Commands other than init read a registry that init has not upgraded yet, with the old behaviour."""
+    from pgvsearch.db import get_collection, list_collections
+    from conftest import make_collection
+
+    make_collection(conn, embedder, collection_name)
+    conn.commit()
+    with conn.transaction(force_rollback=True):  # DDL is transactional: the registry is restored
+        conn.execute("ALTER TABLE pgvsearch.collections DROP COLUMN word_separators, DROP COLUMN precision")
+        old = get_collection(conn, collection_name)
+        assert old is not None and (old.precision, old.word_separators) == ("fp32", "")
+        assert collection_name in [c.name for c in list_collections(conn)]
+    assert get_collection(conn, collection_name).word_separators == "-/"  # type: ignore[union-attr]
+
+
 def test_keyword_cli_needs_no_model_and_matches_library(sample_collection: Any) -> None:
     hits = _hits(run_cli("keyword", "429 too many requests retry-after", "-c", "sample", "-k", "3"))
     assert hits[0]["doc_id"] == "api/rate-limits.md"
