@@ -123,8 +123,8 @@ def _parse_meta(pairs: list[str] | None) -> dict[str, str]:
 def init(
     model: str = typer.Option("all-MiniLM-L6-v2", "--model", "-m", help="sentence-transformers model name or path."),
     storage: Optional[str] = typer.Option(None, "--storage", help="vector, halfvec (half the space; needed above 2,000 dims) or auto [default: auto].", show_default=False),
-    chunk_tokens: Optional[int] = typer.Option(None, "--chunk-tokens", help="Max tokens per chunk [default: the model's max sequence length]."),
-    chunk_overlap: Optional[int] = typer.Option(None, "--chunk-overlap", help="Tokens shared by neighbouring chunks [default: 32].", show_default=False),
+    chunk_tokens: Optional[int] = typer.Option(None, "--chunk-tokens", help="Max tokens per chunk, up to the model's max sequence length [default: 128, or the model's max if smaller].", show_default=False),
+    chunk_overlap: Optional[int] = typer.Option(None, "--chunk-overlap", help="Tokens shared by neighbouring chunks [default: 0; chunks end at sentence or paragraph boundaries].", show_default=False),
     text_config: Optional[str] = typer.Option(None, "--text-config", help="PostgreSQL text search configuration for keyword search [default: english].", show_default=False),
     precision: Optional[str] = typer.Option(None, "--precision", help="Precision of the document embeddings: int8 (quantized ONNX, faster ingest) or fp32. Queries always use fp32. [default: int8, or the existing collection's]", show_default=False),
     dsn: Optional[str] = DsnOpt,

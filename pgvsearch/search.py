@@ -8,6 +8,7 @@ from the branch files in ``sql/`` so each ranking is written once.
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 MODES = ("semantic", "keyword", "hybrid")
 MAX_EF_SEARCH = 1000
+MAX_POOL_FACTOR = 10
+"""The semantic branch draws at most this many nearest chunks per document it wants (see _chunk_pool)."""
 
 
 def require_text(value: str, what: str) -> str:
@@ -118,6 +121,7 @@ class Searcher:
         self.coll = coll
         self._embedder = embedder
         self._pgvector: tuple[int, ...] | None = None
+        self._chunks_per_document: float | None = None
         self.last_sql: str | None = None
 
     @property
@@ -173,8 +177,7 @@ class Searcher:
             "separator_spaces": self.coll.separator_spaces,
             "k": options.k,
             "candidates": max(options.candidates, options.k),
-            # Several chunks may belong to one document: draw more chunks than documents wanted.
-            "chunk_candidates": max(options.candidates, options.k) * 2,
+            "chunk_candidates": self._chunk_pool(max(options.candidates, options.k)),
             "rrf_k": float(options.rrf_k),
             "semantic_weight": float(options.semantic_weight),
             "keyword_weight": float(options.keyword_weight),
@@ -184,6 +187,22 @@ class Searcher:
             "meta": json.dumps(dict(options.metadata)),
         }
 
+    def _chunk_pool(self, documents: int) -> int:
+        """How many nearest chunks the semantic branch reads to rank ``documents`` documents.
+
+        Several chunks may belong to one document, so it draws twice the collection's average
+        chunks per document for each document wanted (at least 2, at most MAX_POOL_FACTOR).
+        A pool that still yields too few documents is widened by run() for semantic search.
+        """
+        if self._chunks_per_document is None:
+            row = self.conn.execute(sql_statement("chunk_counts", schema=self.coll.schema), {"schema_name": self.coll.schema}).fetchone()
+            docs, chunks = (row[0] or 0, row[1]) if row else (0, None)
+            if chunks is None:
+                chunks = self.conn.execute(sql_statement("count_chunks", schema=self.coll.schema)).fetchone()[0]  # type: ignore[index]
+            self._chunks_per_document = max(1.0, float(chunks) / docs) if docs else 1.0
+        factor = min(MAX_POOL_FACTOR, max(2, math.ceil(2 * self._chunks_per_document)))
+        return documents * factor
+
     def run(self, query: str, mode: str, options: SearchOptions, *, embedding: str | None = None, query_id: str | None = None) -> list[Hit]:
         options.validate()
         require_text(query, "the query")
@@ -192,10 +211,16 @@ class Searcher:
         if mode != "keyword":
             if embedding is None:
                 params["embedding"] = self.embed_queries([query])[0]
-        with self.conn.transaction():
-            if mode != "keyword":
-                self._tune_hnsw(params["chunk_candidates"], options.filtered)
-            rows = self.conn.execute(statement, params).fetchall()
+        while True:
+            with self.conn.transaction():
+                if mode != "keyword":
+                    self._tune_hnsw(params["chunk_candidates"], options.filtered)
+                rows = self.conn.execute(statement, params).fetchall()
+            # Semantic search: nearest chunks crowded by a few long documents gave fewer than k
+            # documents. Draw a wider pool until k are found or the pool holds every chunk.
+            if mode != "semantic" or len(rows) >= options.k or params["chunk_candidates"] >= self._total_chunks():
+                break
+            params["chunk_candidates"] *= 4
         return [
             Hit(
                 rank=int(r[0]), doc_id=r[1], title=r[2], source=r[3], metadata=r[4], chunk=int(r[5]), text=r[6],
@@ -208,6 +233,10 @@ class Searcher:
             )
             for r in rows
         ]
+
+    def _total_chunks(self) -> int:
+        row = self.conn.execute(sql_statement("count_chunks", schema=self.coll.schema)).fetchone()
+        return int(row[0]) if row else 0
 
     def _tune_hnsw(self, candidates: int, filtered: bool) -> None:
         if self._pgvector is None:

@@ -471,10 +471,11 @@ def test_prune_reads_a_hash_in_a_path_as_part_of_the_name(conn: Any, embedder: A
 
 
 def test_init_refuses_to_change_the_settings_of_an_existing_collection(collection: Any) -> None:
-    for option in (["--chunk-tokens", "128"], ["--chunk-overlap", "16"], ["--storage", "halfvec"], ["--text-config", "simple"]):
+    assert (collection.chunk_tokens, collection.chunk_overlap) == (128, 0)  # the defaults
+    for option in (["--chunk-tokens", "256"], ["--chunk-overlap", "16"], ["--storage", "halfvec"], ["--text-config", "simple"]):
         result = run_cli("init", "-c", collection.name, *option)
         assert result.returncode == 4 and "fixed when a collection is created" in result.stderr, (option, result.stderr)
-    same = run_cli("init", "-c", collection.name, "--chunk-tokens", "256", "--chunk-overlap", "32", "--storage", "auto",
+    same = run_cli("init", "-c", collection.name, "--chunk-tokens", "128", "--chunk-overlap", "0", "--storage", "auto",
                    "--text-config", "english", "-f", "json")
     assert same.returncode == 0 and json.loads(same.stdout)["created"] is False, same.stderr
 

@@ -165,6 +165,28 @@ def test_prefix_filter_still_returns_k_rows(conn: Any, sample_collection: Any, e
         assert all(h.doc_id.startswith("billing/") for h in hits), mode
 
 
+def test_semantic_search_returns_k_documents_when_one_long_document_crowds_the_nearest_chunks(
+    conn: Any, embedder: Any, collection: Any, tmp_path: Path
+) -> None:
+    from pgvsearch.ingest import ingest_paths
+    from pgvsearch.search import SearchOptions, Searcher
+
+    sentences = [f"Zebra herd {i} grazed near the river while the foals stayed close to their mothers." for i in range(700)]
+    (tmp_path / "zebras-book.txt").write_text(" ".join(sentences) + "\n")
+    (tmp_path / "zebra-note.txt").write_text("A short note: zebras have black and white stripes.\n")
+    (tmp_path / "tax.txt").write_text("Quarterly tax filings are due at the end of the month.\n")
+    (tmp_path / "router.txt").write_text("Restart the router if the wifi connection drops.\n")
+    ingest_paths(conn, collection, embedder, [str(tmp_path)])
+    chunks = conn.execute(f'SELECT count(*) FROM "{collection.schema}".chunks').fetchone()[0]
+    assert chunks > 80  # one document holds nearly every chunk
+
+    searcher = Searcher(conn, collection, embedder)
+    hits = searcher.run("zebra herds grazing", "semantic", SearchOptions(k=4, candidates=4))
+    assert sorted(h.doc_id for h in hits) == ["router.txt", "tax.txt", "zebra-note.txt", "zebras-book.txt"]
+    assert hits[0].doc_id == "zebras-book.txt"
+    assert [h.rank for h in hits] == [1, 2, 3, 4]
+
+
 def test_metadata_filter_on_jsonl_records(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
     from pgvsearch.ingest import ingest_paths
     from pgvsearch.search import SearchOptions, Searcher
