@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 
 DEFAULT_CONTEXT_TOKENS = 3000
 DEFAULT_K = 5
+WINDOW_CHUNKS = 1
+"""A passage is its best chunk and this many neighbouring chunks on each side, when they fit the budget."""
+MIN_OVERLAP_CHARS = 20
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_RETRIES = 4
 DEFAULT_RETRY_BASE = 1.0
@@ -186,25 +189,35 @@ def resolve_llm(
 
 @dataclass(frozen=True)
 class Passage:
-    """A retrieved chunk given to the model as passage ``[n]``."""
+    """A retrieved chunk given to the model as passage ``[n]``, with its neighbouring chunks when they fit."""
 
     n: int
     doc_id: str
     title: str
     source: str
     chunk: int
+    """The chunk the search ranked."""
     text: str
     score: float
     tokens: int = 0
+    first_chunk: int | None = None
+    last_chunk: int | None = None
+    """The chunks ``text`` spans (None: only ``chunk``)."""
+
+    @property
+    def chunks(self) -> tuple[int, int]:
+        return (self.chunk if self.first_chunk is None else self.first_chunk, self.chunk if self.last_chunk is None else self.last_chunk)
 
     @property
     def header(self) -> str:
         title = f" — {self.title}" if self.title and self.title != self.doc_id else ""
-        return f"[{self.n}] {self.doc_id}{title} (chunk {self.chunk})"
+        first, last = self.chunks
+        where = f"chunk {self.chunk}" if first == last else f"chunks {first}–{last}"
+        return f"[{self.n}] {self.doc_id}{title} ({where})"
 
     def to_dict(self) -> dict[str, Any]:
         return {"n": self.n, "doc_id": self.doc_id, "title": self.title, "source": self.source,
-                "chunk": self.chunk, "score": self.score, "text": self.text}
+                "chunk": self.chunk, "chunks": list(self.chunks), "score": self.score, "text": self.text}
 
 
 @dataclass(frozen=True)
@@ -256,24 +269,74 @@ def _truncate_to_tokens(text: str, budget: int, count_tokens: Callable[[str], in
     return " ".join(words[:lo]).rstrip() + " …" if lo else ""
 
 
-def select_passages(hits: Sequence["Hit"], budget: int, count_tokens: Callable[[str], int]) -> list[Passage]:
+Window = tuple[int, int, str]
+"""First chunk, last chunk and the text of a hit's chunk with its neighbours."""
+
+
+def join_chunks(parts: Sequence[str]) -> str:
+    """Consecutive chunks as one text; text that a chunk repeats from its predecessor (overlap) once."""
+    text = ""
+    for part in (p.strip() for p in parts):
+        if not text:
+            text = part
+            continue
+        cut = 0
+        for size in range(min(len(text), len(part)), MIN_OVERLAP_CHARS - 1, -1):
+            if text.endswith(part[:size]):
+                cut = size
+                break
+        text = f"{text}\n{part[cut:].lstrip()}" if part[cut:].strip() else text
+    return text
+
+
+def chunk_windows(conn: "psycopg.Connection[Any]", coll: "Collection", hits: Sequence["Hit"], radius: int = WINDOW_CHUNKS) -> dict[tuple[str, int], Window]:
+    """For each hit, its chunk and up to ``radius`` neighbouring chunks on each side of its document."""
+    from .db import sql_statement
+
+    if radius < 1 or not hits:
+        return {}
+    rows = conn.execute(
+        sql_statement("chunk_windows", schema=coll.schema),
+        {"doc_ids": [h.doc_id for h in hits], "positions": [h.chunk for h in hits], "radius": radius},
+    ).fetchall()
+    found: dict[str, list[tuple[int, str]]] = {}
+    for doc_id, position, content in rows:
+        found.setdefault(doc_id, []).append((int(position), content))
+    windows: dict[tuple[str, int], Window] = {}
+    for hit in hits:
+        parts = [(pos, text) for pos, text in found.get(hit.doc_id, []) if abs(pos - hit.chunk) <= radius]
+        if len(parts) > 1:
+            windows[(hit.doc_id, hit.chunk)] = (parts[0][0], parts[-1][0], join_chunks([t for _, t in parts]))
+    return windows
+
+
+def select_passages(
+    hits: Sequence["Hit"], budget: int, count_tokens: Callable[[str], int], windows: Mapping[tuple[str, int], Window] | None = None
+) -> list[Passage]:
     """The best hits, in rank order, whose header and text fit in ``budget`` tokens together.
 
-    A hit that does not fit is skipped (a later, shorter one may); if not even the best one
-    fits, it is cut to the budget so there is always something to answer from.
+    A hit is given with its neighbouring chunks (``windows``) when that fits, else alone; a
+    hit that does not fit even alone is skipped (a later, shorter one may); if not even the
+    best one fits, it is cut to the budget so there is always something to answer from.
     """
     if budget < 1:
         raise UsageError("--context-tokens must be at least 1")
     passages: list[Passage] = []
     used = 0
     for hit in hits:
-        candidate = Passage(n=len(passages) + 1, doc_id=hit.doc_id, title=hit.title, source=hit.source,
-                            chunk=hit.chunk, text=hit.text.strip(), score=hit.score)
-        cost = count_tokens(candidate.header + "\n" + candidate.text)
-        if used + cost > budget:
-            continue
-        passages.append(dataclasses.replace(candidate, tokens=cost))
-        used += cost
+        alone = Passage(n=len(passages) + 1, doc_id=hit.doc_id, title=hit.title, source=hit.source,
+                        chunk=hit.chunk, text=hit.text.strip(), score=hit.score)
+        candidates = [alone]
+        window = (windows or {}).get((hit.doc_id, hit.chunk))
+        if window is not None:
+            first, last, text = window
+            candidates.insert(0, dataclasses.replace(alone, text=text, first_chunk=first, last_chunk=last))
+        for candidate in candidates:
+            cost = count_tokens(candidate.header + "\n" + candidate.text)
+            if used + cost <= budget:
+                passages.append(dataclasses.replace(candidate, tokens=cost))
+                used += cost
+                break
     if not passages and hits:
         best = hits[0]
         head = Passage(n=1, doc_id=best.doc_id, title=best.title, source=best.source, chunk=best.chunk, text="", score=best.score)
@@ -641,7 +704,7 @@ def retrieve(
     if context_tokens < 1:
         raise UsageError("--context-tokens must be at least 1")
     hits = Searcher(conn, coll, embedder).run(question, "hybrid", options or SearchOptions(k=DEFAULT_K))
-    return select_passages(hits, context_tokens, embedder.count_tokens)
+    return select_passages(hits, context_tokens, embedder.count_tokens, chunk_windows(conn, coll, hits))
 
 
 def prompt_request(question: str, passages: Sequence[Passage], llm: LLMConfig | None) -> dict[str, Any]:

@@ -173,7 +173,7 @@ def init(
     else:
         verb = "created" if result.created else "already exists"
         _err(f"collection {coll.name!r} {verb}: model {coll.model} ({coll.dimension} dims, {coll.storage}, {coll.precision} documents), "
-             f"chunks of {coll.chunk_tokens} tokens with {coll.chunk_overlap} overlap")
+             f"chunks of {coll.chunk_tokens} tokens" + (f" with {coll.chunk_overlap} overlap" if coll.chunk_overlap else ""))
 
 
 @app.command()

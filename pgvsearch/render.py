@@ -213,5 +213,7 @@ def print_answer(answer: "Answer", *, written: bool = False, out: IO[str] | None
     table.add_column("RRF score", justify="right")
     for source in answer.sources:
         title_text = "" if source.title == source.doc_id else source.title
-        table.add_row(f"\\[{source.n}]", escape(source.doc_id), escape(title_text), str(source.chunk), f"{source.score:.4f}")
+        first, last = source.chunks
+        chunk = str(source.chunk) if first == last else f"{first}–{last}"
+        table.add_row(f"\\[{source.n}]", escape(source.doc_id), escape(title_text), chunk, f"{source.score:.4f}")
     _console(out).print(table)

@@ -183,6 +183,44 @@ def test_select_passages_fits_the_token_budget_best_first() -> None:
     assert len(cut) == 1 and cut[0].tokens <= 12 and cut[0].text.endswith("…"), "the best hit is cut rather than dropped"
 
 
+def test_a_passage_takes_its_neighbouring_chunks_when_they_fit() -> None:
+    from pgvsearch.ask import join_chunks, select_passages
+
+    def count(text: str) -> int:
+        return len(text.split())
+
+    hits = [_hit(1, "a", "middle chunk"), _hit(2, "b", "other hit")]
+    windows = {("a", 0): (0, 2, "before.\nmiddle chunk\nafter it.")}
+    (first, second) = select_passages(hits, 30, count, windows)
+    assert (first.text, first.chunks, first.chunk) == ("before.\nmiddle chunk\nafter it.", (0, 2), 0)
+    assert first.header.endswith("(chunks 0–2)") and second.header.endswith("(chunk 0)") and second.chunks == (0, 0)
+    assert first.to_dict()["chunks"] == [0, 2]
+    # Too little room for the window: the chunk alone, not nothing.
+    (alone,) = select_passages(hits[:1], 8, count, windows)
+    assert (alone.text, alone.chunks) == ("middle chunk", (0, 0))
+    # Overlapping chunks (--chunk-overlap) are joined without repeating the shared text.
+    shared = "the shared sentence of both chunks."
+    assert join_chunks(["First part. " + shared, shared + " Second part."]) == "First part. " + shared + "\nSecond part."
+    assert join_chunks(["No overlap here.", "Next chunk."]) == "No overlap here.\nNext chunk."
+
+
+def test_retrieve_gives_the_best_chunk_with_its_neighbours(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
+    from pgvsearch.ask import retrieve
+    from pgvsearch.ingest import ingest_paths
+
+    paragraphs = [f"Section {i}. " + " ".join(f"Filler sentence {i}.{j} about routine maintenance of pumps." for j in range(12)) for i in range(6)]
+    paragraphs[3] = "The warranty on the blue pump lasts exactly seven years from the date of purchase. " * 3
+    (tmp_path / "manual.md").write_text("# Pump manual\n\n" + "\n\n".join(paragraphs) + "\n")
+    ingest_paths(conn, collection, embedder, [str(tmp_path)])
+    chunks = conn.execute(f'SELECT count(*) FROM "{collection.schema}".chunks').fetchone()[0]
+    assert chunks >= 5
+    (passage,) = retrieve(conn, collection, embedder, "How long is the blue pump warranty?")
+    first, last = passage.chunks
+    assert first == passage.chunk - 1 and last == passage.chunk + 1
+    assert "seven years" in passage.text and passage.text.count("Filler sentence") > 3
+    assert passage.tokens <= 3000
+
+
 def test_citations_are_parsed_in_order_and_out_of_range_ignored() -> None:
     from pgvsearch.ask import Passage, cited_numbers, cited_sources
 
