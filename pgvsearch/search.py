@@ -149,13 +149,7 @@ class Searcher:
 
         if mode not in MODES:
             raise UsageError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
-        schema = psql.Identifier(self.coll.schema)
-        doc_filter = psql.SQL("(\n" + sql_text("document_filter") + "\n)")
-        if options.filtered:
-            chunk_filter = psql.SQL("c.document_id = ANY(ARRAY(SELECT d.id FROM {}.documents AS d WHERE {}))").format(schema, doc_filter)
-            posting_filter = psql.SQL("p.document_id IN (SELECT d.id FROM {}.documents AS d WHERE {})").format(schema, doc_filter)
-        else:
-            chunk_filter = posting_filter = psql.SQL("true")
+        chunk_filter, posting_filter = self._filters(options)
         semantic = sql_statement(
             "semantic_ranking", schema=self.coll.schema, vector_type=psql.SQL(self.coll.storage), chunk_filter=chunk_filter
         )
@@ -167,6 +161,26 @@ class Searcher:
         else:
             ranked = sql_statement("fuse_rrf", semantic=semantic, keyword=keyword)
         return sql_statement("hits", ranked=ranked, schema=self.coll.schema)
+
+    def _filters(self, options: SearchOptions) -> tuple["psql.Composable", "psql.Composable"]:
+        """The chunk and posting filters for ``options`` (``true`` when nothing is filtered)."""
+        from psycopg import sql as psql
+
+        if not options.filtered:
+            return psql.SQL("true"), psql.SQL("true")
+        schema = psql.Identifier(self.coll.schema)
+        doc_filter = psql.SQL("(\n" + sql_text("document_filter") + "\n)")
+        return (
+            psql.SQL("c.document_id = ANY(ARRAY(SELECT d.id FROM {}.documents AS d WHERE {}))").format(schema, doc_filter),
+            psql.SQL("p.document_id IN (SELECT d.id FROM {}.documents AS d WHERE {})").format(schema, doc_filter),
+        )
+
+    def _count_chunks(self, options: SearchOptions | None = None) -> int:
+        """Chunks that a semantic search with ``options`` may draw from (every chunk by default)."""
+        opts = options or SearchOptions()
+        statement = sql_statement("count_chunks", schema=self.coll.schema, chunk_filter=self._filters(opts)[0])
+        row = self.conn.execute(statement, {"prefix": opts.prefix, "meta": json.dumps(dict(opts.metadata))}).fetchone()
+        return int(row[0]) if row else 0
 
     def _params(self, query: str, embedding: str | None, options: SearchOptions) -> dict[str, Any]:
         return {
@@ -198,7 +212,7 @@ class Searcher:
             row = self.conn.execute(sql_statement("chunk_counts", schema=self.coll.schema), {"schema_name": self.coll.schema}).fetchone()
             docs, chunks = (row[0] or 0, row[1]) if row else (0, None)
             if chunks is None:
-                chunks = self.conn.execute(sql_statement("count_chunks", schema=self.coll.schema)).fetchone()[0]  # type: ignore[index]
+                chunks = self._count_chunks()
             self._chunks_per_document = max(1.0, float(chunks) / docs) if docs else 1.0
         factor = min(MAX_POOL_FACTOR, max(2, math.ceil(2 * self._chunks_per_document)))
         return documents * factor
@@ -211,14 +225,20 @@ class Searcher:
         if mode != "keyword":
             if embedding is None:
                 params["embedding"] = self.embed_queries([query])[0]
+        admitted: int | None = None
         while True:
             with self.conn.transaction():
                 if mode != "keyword":
                     self._tune_hnsw(params["chunk_candidates"], options.filtered)
                 rows = self.conn.execute(statement, params).fetchall()
             # Semantic search: nearest chunks crowded by a few long documents gave fewer than k
-            # documents. Draw a wider pool until k are found or the pool holds every chunk.
-            if mode != "semantic" or len(rows) >= options.k or params["chunk_candidates"] >= self._total_chunks():
+            # documents. Draw a wider pool until k are found or the pool holds every chunk the
+            # filter admits (a filter matching fewer than k documents costs one count, no retry).
+            if mode != "semantic" or len(rows) >= options.k:
+                break
+            if admitted is None:
+                admitted = self._count_chunks(options)
+            if params["chunk_candidates"] >= admitted:
                 break
             params["chunk_candidates"] *= 4
         return [
@@ -233,10 +253,6 @@ class Searcher:
             )
             for r in rows
         ]
-
-    def _total_chunks(self) -> int:
-        row = self.conn.execute(sql_statement("count_chunks", schema=self.coll.schema)).fetchone()
-        return int(row[0]) if row else 0
 
     def _tune_hnsw(self, candidates: int, filtered: bool) -> None:
         if self._pgvector is None:

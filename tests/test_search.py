@@ -185,6 +185,9 @@ def test_semantic_search_returns_k_documents_when_one_long_document_crowds_the_n
     assert sorted(h.doc_id for h in hits) == ["router.txt", "tax.txt", "zebra-note.txt", "zebras-book.txt"]
     assert hits[0].doc_id == "zebras-book.txt"
     assert [h.rank for h in hits] == [1, 2, 3, 4]
+    # A filter that admits fewer than k documents gives them all (and stops widening there).
+    filtered = searcher.run("zebra herds grazing", "semantic", SearchOptions(k=4, candidates=4, prefix="zebra"))
+    assert sorted(h.doc_id for h in filtered) == ["zebra-note.txt", "zebras-book.txt"]
 
 
 def test_metadata_filter_on_jsonl_records(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
