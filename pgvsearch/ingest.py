@@ -583,15 +583,20 @@ class Ingestor:
         writer.start()
         pending: list[PreparedDocument] = []
         pending_chunks = 0
+        # Batches are runs of consecutive documents of batch_chunks chunks, whatever the timing:
+        # an int8 model scales activations per batch, so the same input gives the same vectors.
+        # Only a stream (stdin) flushes what it has after a pause, so a slow producer's
+        # documents are committed without waiting for a full batch.
+        streaming = "-" in paths
         try:
             done = False
             while not done:
                 if failure:
                     raise failure[0]
                 try:
-                    item = prepared.get(timeout=0.05 if pending else 0.5)
+                    item = prepared.get(timeout=0.05 if pending and streaming else 0.5)
                 except queue.Empty:
-                    item = "flush"  # type: ignore[assignment]
+                    item = "flush" if streaming else "idle"  # type: ignore[assignment]
                 if item is None:
                     done = True
                 elif isinstance(item, BaseException):
