@@ -422,12 +422,14 @@ def measure_latency(searcher: Searcher, scenarios: Sequence[Scenario], queries: 
 def keyword_work(conn: psycopg.Connection[Any], coll: Collection, queries: Sequence[SyntheticQuery]) -> dict[str, Any]:
     """How many lexemes and postings each keyword query touches (what BM25 in SQL must read)."""
     statement = sql.SQL(
-        "SELECT count(DISTINCT q.lexeme), count(p.term) FROM unnest(to_tsvector(%(cfg)s::regconfig, %(query)s)) AS q "
+        "SELECT count(DISTINCT q.lexeme), count(p.term) "
+        "FROM unnest(to_tsvector(%(cfg)s::regconfig, translate(%(query)s, %(seps)s, %(spaces)s))) AS q "
         "LEFT JOIN {} AS p ON p.term = q.lexeme"
     ).format(qualified(coll, "postings"))
     lexemes, postings = [], []
     for q in queries:
-        row = conn.execute(statement, {"cfg": coll.text_config, "query": q.text}).fetchone()
+        params = {"cfg": coll.text_config, "query": q.text, "seps": coll.word_separators, "spaces": coll.separator_spaces}
+        row = conn.execute(statement, params).fetchone()
         assert row is not None
         lexemes.append(int(row[0]))
         postings.append(int(row[1]))

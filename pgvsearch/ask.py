@@ -273,15 +273,18 @@ Window = tuple[int, int, str]
 """First chunk, last chunk and the text of a hit's chunk with its neighbours."""
 
 
-def join_chunks(parts: Sequence[str]) -> str:
-    """Consecutive chunks as one text; text that a chunk repeats from its predecessor (overlap) once."""
+def join_chunks(parts: Sequence[str], overlap_tokens: int = 0) -> str:
+    """Consecutive chunks as one text. With an overlap (``--chunk-overlap``), the start of a chunk
+    that repeats the end of its predecessor is given once; without one, nothing is dropped."""
+    # A token is rarely over 10 characters: the longest prefix worth looking for.
+    longest = overlap_tokens * 10 + MIN_OVERLAP_CHARS if overlap_tokens > 0 else 0
     text = ""
     for part in (p.strip() for p in parts):
         if not text:
             text = part
             continue
         cut = 0
-        for size in range(min(len(text), len(part)), MIN_OVERLAP_CHARS - 1, -1):
+        for size in range(min(len(text), len(part), longest), MIN_OVERLAP_CHARS - 1, -1):
             if text.endswith(part[:size]):
                 cut = size
                 break
@@ -299,14 +302,19 @@ def chunk_windows(conn: "psycopg.Connection[Any]", coll: "Collection", hits: Seq
         sql_statement("chunk_windows", schema=coll.schema),
         {"doc_ids": [h.doc_id for h in hits], "positions": [h.chunk for h in hits], "radius": radius},
     ).fetchall()
-    found: dict[str, list[tuple[int, str]]] = {}
-    for doc_id, position, content in rows:
-        found.setdefault(doc_id, []).append((int(position), content))
+    found: dict[str, list[tuple[int, str, str]]] = {}
+    for doc_id, position, context, content in rows:
+        found.setdefault(doc_id, []).append((int(position), context, content))
     windows: dict[tuple[str, int], Window] = {}
     for hit in hits:
-        parts = [(pos, text) for pos, text in found.get(hit.doc_id, []) if abs(pos - hit.chunk) <= radius]
-        if len(parts) > 1:
-            windows[(hit.doc_id, hit.chunk)] = (parts[0][0], parts[-1][0], join_chunks([t for _, t in parts]))
+        parts = [p for p in found.get(hit.doc_id, []) if abs(p[0] - hit.chunk) <= radius]
+        if len(parts) < 2:
+            continue
+        # A chunk's section heading lives in its context line: where the section changes inside
+        # the window, the heading is written before the chunk, as in the document.
+        texts = [content if i == 0 or context == parts[i - 1][1] or not context else f"{context}\n{content}"
+                 for i, (_, context, content) in enumerate(parts)]
+        windows[(hit.doc_id, hit.chunk)] = (parts[0][0], parts[-1][0], join_chunks(texts, coll.chunk_overlap))
     return windows
 
 
@@ -315,9 +323,10 @@ def select_passages(
 ) -> list[Passage]:
     """The best hits, in rank order, whose header and text fit in ``budget`` tokens together.
 
-    A hit is given with its neighbouring chunks (``windows``) when that fits, else alone; a
-    hit that does not fit even alone is skipped (a later, shorter one may); if not even the
-    best one fits, it is cut to the budget so there is always something to answer from.
+    First every hit alone: a hit that does not fit is skipped (a later, shorter one may).
+    Then, in rank order, a chosen hit is widened to its neighbouring chunks (``windows``)
+    while the budget allows, so context never pushes a ranked document out. If not even the
+    best hit fits, it is cut to the budget so there is always something to answer from.
     """
     if budget < 1:
         raise UsageError("--context-tokens must be at least 1")
@@ -326,17 +335,20 @@ def select_passages(
     for hit in hits:
         alone = Passage(n=len(passages) + 1, doc_id=hit.doc_id, title=hit.title, source=hit.source,
                         chunk=hit.chunk, text=hit.text.strip(), score=hit.score)
-        candidates = [alone]
-        window = (windows or {}).get((hit.doc_id, hit.chunk))
-        if window is not None:
-            first, last, text = window
-            candidates.insert(0, dataclasses.replace(alone, text=text, first_chunk=first, last_chunk=last))
-        for candidate in candidates:
-            cost = count_tokens(candidate.header + "\n" + candidate.text)
-            if used + cost <= budget:
-                passages.append(dataclasses.replace(candidate, tokens=cost))
-                used += cost
-                break
+        cost = count_tokens(alone.header + "\n" + alone.text)
+        if used + cost <= budget:
+            passages.append(dataclasses.replace(alone, tokens=cost))
+            used += cost
+    for i, passage in enumerate(passages):
+        window = (windows or {}).get((passage.doc_id, passage.chunk))
+        if window is None:
+            continue
+        first, last, text = window
+        wide = dataclasses.replace(passage, text=text, first_chunk=first, last_chunk=last)
+        cost = count_tokens(wide.header + "\n" + wide.text)
+        if used - passage.tokens + cost <= budget:
+            passages[i] = dataclasses.replace(wide, tokens=cost)
+            used += cost - passage.tokens
     if not passages and hits:
         best = hits[0]
         head = Passage(n=1, doc_id=best.doc_id, title=best.title, source=best.source, chunk=best.chunk, text="", score=best.score)

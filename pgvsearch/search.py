@@ -122,6 +122,7 @@ class Searcher:
         self._embedder = embedder
         self._pgvector: tuple[int, ...] | None = None
         self._chunks_per_document: float | None = None
+        self._admitted: dict[tuple[Any, ...], tuple[int, int]] = {}
         self.last_sql: str | None = None
 
     @property
@@ -175,14 +176,18 @@ class Searcher:
             psql.SQL("p.document_id IN (SELECT d.id FROM {}.documents AS d WHERE {})").format(schema, doc_filter),
         )
 
-    def _count_chunks(self, options: SearchOptions | None = None) -> int:
-        """Chunks that a semantic search with ``options`` may draw from (every chunk by default)."""
+    def _count_chunks(self, options: SearchOptions | None = None) -> tuple[int, int]:
+        """(chunks, documents) that a semantic search with ``options`` may draw from (all by default);
+        counted once per filter for this Searcher."""
         opts = options or SearchOptions()
-        statement = sql_statement("count_chunks", schema=self.coll.schema, chunk_filter=self._filters(opts)[0])
-        row = self.conn.execute(statement, {"prefix": opts.prefix, "meta": json.dumps(dict(opts.metadata))}).fetchone()
-        return int(row[0]) if row else 0
+        key = (opts.prefix, tuple(sorted(opts.metadata.items())))
+        if key not in self._admitted:
+            statement = sql_statement("count_chunks", schema=self.coll.schema, chunk_filter=self._filters(opts)[0])
+            row = self.conn.execute(statement, {"prefix": opts.prefix, "meta": json.dumps(dict(opts.metadata))}).fetchone()
+            self._admitted[key] = (int(row[0]), int(row[1])) if row else (0, 0)
+        return self._admitted[key]
 
-    def _params(self, query: str, embedding: str | None, options: SearchOptions) -> dict[str, Any]:
+    def _params(self, query: str, embedding: str | None, options: SearchOptions, mode: str = "hybrid") -> dict[str, Any]:
         return {
             "query": query,
             "embedding": embedding,
@@ -191,7 +196,8 @@ class Searcher:
             "separator_spaces": self.coll.separator_spaces,
             "k": options.k,
             "candidates": max(options.candidates, options.k),
-            "chunk_candidates": self._chunk_pool(max(options.candidates, options.k)),
+            # Keyword search reads no chunks: no need to look up the collection's shape for it.
+            "chunk_candidates": 0 if mode == "keyword" else self._chunk_pool(max(options.candidates, options.k)),
             "rrf_k": float(options.rrf_k),
             "semantic_weight": float(options.semantic_weight),
             "keyword_weight": float(options.keyword_weight),
@@ -206,13 +212,13 @@ class Searcher:
 
         Several chunks may belong to one document, so it draws twice the collection's average
         chunks per document for each document wanted (at least 2, at most MAX_POOL_FACTOR).
-        A pool that still yields too few documents is widened by run() for semantic search.
+        A pool that still yields too few documents is searched exactly by run() for semantic search.
         """
         if self._chunks_per_document is None:
             row = self.conn.execute(sql_statement("chunk_counts", schema=self.coll.schema), {"schema_name": self.coll.schema}).fetchone()
             docs, chunks = (row[0] or 0, row[1]) if row else (0, None)
             if chunks is None:
-                chunks = self._count_chunks()
+                chunks = self._count_chunks()[0]
             self._chunks_per_document = max(1.0, float(chunks) / docs) if docs else 1.0
         factor = min(MAX_POOL_FACTOR, max(2, math.ceil(2 * self._chunks_per_document)))
         return documents * factor
@@ -221,26 +227,23 @@ class Searcher:
         options.validate()
         require_text(query, "the query")
         statement = self.compose(mode, options)
-        params = self._params(query, embedding, options)
+        params = self._params(query, embedding, options, mode)
         if mode != "keyword":
             if embedding is None:
                 params["embedding"] = self.embed_queries([query])[0]
-        admitted: int | None = None
-        while True:
-            with self.conn.transaction():
-                if mode != "keyword":
-                    self._tune_hnsw(params["chunk_candidates"], options.filtered)
-                rows = self.conn.execute(statement, params).fetchall()
-            # Semantic search: nearest chunks crowded by a few long documents gave fewer than k
-            # documents. Draw a wider pool until k are found or the pool holds every chunk the
-            # filter admits (a filter matching fewer than k documents costs one count, no retry).
-            if mode != "semantic" or len(rows) >= options.k:
-                break
-            if admitted is None:
-                admitted = self._count_chunks(options)
-            if params["chunk_candidates"] >= admitted:
-                break
-            params["chunk_candidates"] *= 4
+        with self.conn.transaction():
+            if mode != "keyword":
+                self._tune_hnsw(params["chunk_candidates"], options.filtered)
+            rows = self.conn.execute(statement, params).fetchall()
+        if mode == "semantic" and len(rows) < options.k:
+            # The nearest chunks were crowded by a few long documents, or the filter admits fewer
+            # than k documents. If more documents exist, search every admitted chunk exactly (no
+            # index: one scan, rather than ever wider approximate pools) so k are found.
+            chunks, documents = self._count_chunks(options)
+            if len(rows) < min(options.k, documents):
+                with self.conn.transaction():
+                    self.conn.execute("SELECT set_config('enable_indexscan', 'off', true)")
+                    rows = self.conn.execute(statement, {**params, "chunk_candidates": max(chunks, 1)}).fetchall()
         return [
             Hit(
                 rank=int(r[0]), doc_id=r[1], title=r[2], source=r[3], metadata=r[4], chunk=int(r[5]), text=r[6],

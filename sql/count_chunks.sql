@@ -1,4 +1,7 @@
--- Chunks a semantic search may draw from (the chunk filter placeholder is `true` or the
--- search's document filter): exact, for a collection whose chunks table was never analyzed
--- (see chunk_counts.sql) and for deciding whether a crowded pool can be widened (search.py).
-SELECT count(*) FROM {schema}.chunks AS c WHERE {chunk_filter}
+-- Chunks and documents a semantic search may draw from (the chunk filter placeholder is
+-- `true` or the search's document filter): exact. Used for a collection whose chunks table
+-- was never analyzed (see chunk_counts.sql) and when long documents crowded a search's pool
+-- of nearest chunks (search.py decides from it whether an exact search can find more).
+SELECT count(*) AS chunks, count(DISTINCT c.document_id) AS documents
+FROM {schema}.chunks AS c
+WHERE {chunk_filter}

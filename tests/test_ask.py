@@ -198,18 +198,27 @@ def test_a_passage_takes_its_neighbouring_chunks_when_they_fit() -> None:
     # Too little room for the window: the chunk alone, not nothing.
     (alone,) = select_passages(hits[:1], 8, count, windows)
     assert (alone.text, alone.chunks) == ("middle chunk", (0, 0))
-    # Overlapping chunks (--chunk-overlap) are joined without repeating the shared text.
+    # Windows widen chosen passages only with budget to spare: they never push a ranked hit out.
+    many = [_hit(i, f"d{i}", " ".join(["w"] * 10)) for i in range(1, 5)]
+    wide = {(f"d{i}", 0): (0, 2, " ".join(["w"] * 30)) for i in range(1, 5)}
+    chosen = select_passages(many, 4 * 15 + 25, count, wide)
+    assert [p.doc_id for p in chosen] == ["d1", "d2", "d3", "d4"]
+    assert [p.chunks for p in chosen] == [(0, 2), (0, 0), (0, 0), (0, 0)]
+    assert sum(p.tokens for p in chosen) <= 4 * 15 + 25
+    # Overlapping chunks (--chunk-overlap) are joined without repeating the shared text; without
+    # an overlap, text that happens to repeat (a table rule, say) is kept.
     shared = "the shared sentence of both chunks."
-    assert join_chunks(["First part. " + shared, shared + " Second part."]) == "First part. " + shared + "\nSecond part."
-    assert join_chunks(["No overlap here.", "Next chunk."]) == "No overlap here.\nNext chunk."
+    assert join_chunks(["First part. " + shared, shared + " Second part."], 8) == "First part. " + shared + "\nSecond part."
+    assert join_chunks(["First part. " + shared, shared + " Second part."], 0) == "First part. " + shared + "\n" + shared + " Second part."
+    assert join_chunks(["No overlap here.", "Next chunk."], 8) == "No overlap here.\nNext chunk."
 
 
 def test_retrieve_gives_the_best_chunk_with_its_neighbours(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
     from pgvsearch.ask import retrieve
     from pgvsearch.ingest import ingest_paths
 
-    paragraphs = [f"Section {i}. " + " ".join(f"Filler sentence {i}.{j} about routine maintenance of pumps." for j in range(12)) for i in range(6)]
-    paragraphs[3] = "The warranty on the blue pump lasts exactly seven years from the date of purchase. " * 3
+    paragraphs = [f"## Part {i}\n\n" + " ".join(f"Filler sentence {i}.{j} about routine maintenance of pumps." for j in range(12)) for i in range(6)]
+    paragraphs[3] = "## Warranty terms\n\n" + "The warranty on the blue pump lasts exactly seven years from the date of purchase. " * 3
     (tmp_path / "manual.md").write_text("# Pump manual\n\n" + "\n\n".join(paragraphs) + "\n")
     ingest_paths(conn, collection, embedder, [str(tmp_path)])
     chunks = conn.execute(f'SELECT count(*) FROM "{collection.schema}".chunks').fetchone()[0]
@@ -218,6 +227,8 @@ def test_retrieve_gives_the_best_chunk_with_its_neighbours(conn: Any, embedder: 
     first, last = passage.chunks
     assert first == passage.chunk - 1 and last == passage.chunk + 1
     assert "seven years" in passage.text and passage.text.count("Filler sentence") > 3
+    # Where the window crosses into another section, that section's heading path is written.
+    assert "\nPump manual > Part 4\nFiller sentence 4.0" in passage.text
     assert passage.tokens <= 3000
 
 
