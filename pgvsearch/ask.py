@@ -292,6 +292,29 @@ def join_chunks(parts: Sequence[str], overlap_tokens: int = 0) -> str:
     return text
 
 
+def _with_sections(parts: Sequence[tuple[int, str, str]], title: str) -> list[str]:
+    """Chunk texts with their section's heading path written where the window enters a section.
+
+    A chunk's heading path lives in its context line ("Title > Section"), except for a chunk
+    that starts with its own heading (its text already shows it; the chunks after it carry it).
+    """
+    texts: list[str] = []
+    section: str | None = title.strip()  # None: the section was named by a heading in the text
+    for _, context, content in parts:
+        context = context.strip()
+        if content.lstrip().startswith("#"):
+            texts.append(content)
+            section = None
+            continue
+        only_title = title.strip().startswith(context.rstrip("…").rstrip())  # a title, maybe cut short
+        if section is not None and context and context != section and not only_title:
+            texts.append(f"{context}\n{content}")
+        else:
+            texts.append(content)
+        section = context or section
+    return texts
+
+
 def chunk_windows(conn: "psycopg.Connection[Any]", coll: "Collection", hits: Sequence["Hit"], radius: int = WINDOW_CHUNKS) -> dict[tuple[str, int], Window]:
     """For each hit, its chunk and up to ``radius`` neighbouring chunks on each side of its document."""
     from .db import sql_statement
@@ -310,11 +333,7 @@ def chunk_windows(conn: "psycopg.Connection[Any]", coll: "Collection", hits: Seq
         parts = [p for p in found.get(hit.doc_id, []) if abs(p[0] - hit.chunk) <= radius]
         if len(parts) < 2:
             continue
-        # A chunk's section heading lives in its context line: where the section changes inside
-        # the window, the heading is written before the chunk, as in the document.
-        texts = [content if i == 0 or context == parts[i - 1][1] or not context else f"{context}\n{content}"
-                 for i, (_, context, content) in enumerate(parts)]
-        windows[(hit.doc_id, hit.chunk)] = (parts[0][0], parts[-1][0], join_chunks(texts, coll.chunk_overlap))
+        windows[(hit.doc_id, hit.chunk)] = (parts[0][0], parts[-1][0], join_chunks(_with_sections(parts, hit.title), coll.chunk_overlap))
     return windows
 
 
@@ -325,8 +344,8 @@ def select_passages(
 
     First every hit alone: a hit that does not fit is skipped (a later, shorter one may).
     Then, in rank order, a chosen hit is widened to its neighbouring chunks (``windows``)
-    while the budget allows, so context never pushes a ranked document out. If not even the
-    best hit fits, it is cut to the budget so there is always something to answer from.
+    while the budget allows, so context never pushes a ranked document out. If no hit fits
+    alone, the best one is cut to the budget so there is always something to answer from.
     """
     if budget < 1:
         raise UsageError("--context-tokens must be at least 1")

@@ -358,6 +358,7 @@ def hybrid(
     k: int = KOpt,
     candidates: int = CandidatesOpt,
     rrf_k: float = typer.Option(60.0, "--rrf-k", help="RRF constant: score = sum of weight / (rrf_k + rank)."),
+    fusion: str = typer.Option("rrf", "--fusion", help="rrf (Reciprocal Rank Fusion) or dbsf (each branch's scores scaled by their mean ± 3 std. dev., then summed)."),
     semantic_weight: float = typer.Option(1.0, "--semantic-weight", help="Weight of the semantic ranking in the fusion."),
     keyword_weight: float = typer.Option(1.0, "--keyword-weight", help="Weight of the keyword ranking in the fusion."),
     prefix: Optional[str] = PrefixOpt,
@@ -374,7 +375,7 @@ def hybrid(
 
     Example: pgvsearch hybrid "billing issue" --rrf-k 60 -k 5
     """
-    options = _options(k, candidates, prefix, meta, rrf_k=rrf_k, semantic_weight=semantic_weight, keyword_weight=keyword_weight)
+    options = _options(k, candidates, prefix, meta, rrf_k=rrf_k, fusion=fusion, semantic_weight=semantic_weight, keyword_weight=keyword_weight)
     _run_search("hybrid", query, queries, options, fmt, show_sql, model, dsn, collection)
 
 
@@ -383,6 +384,7 @@ def ask_command(
     question: str = typer.Argument(..., help="The question to answer from the collection's documents."),
     k: int = typer.Option(5, "-k", "--limit", help="Passages to retrieve with the hybrid ranking.", min=1),
     candidates: int = CandidatesOpt,
+    fusion: str = typer.Option("rrf", "--fusion", help="How the hybrid ranking fuses its branches: rrf or dbsf (see `hybrid --help`)."),
     prefix: Optional[str] = PrefixOpt,
     meta: Optional[List[str]] = MetaOpt,
     context_tokens: int = typer.Option(3000, "--context-tokens", help="Token budget for the passages (counted with the collection's tokenizer).", min=1),
@@ -417,7 +419,7 @@ def ask_command(
     with _connection(settings) as conn:
         coll = _collection(conn, settings, model)
         embedder = _load_embedder(coll.model, settings, quiet, QUERY_PRECISION, quick_start=True)
-        options = _options(k, candidates, prefix, meta)
+        options = _options(k, candidates, prefix, meta, fusion=fusion)
         if show_prompt:
             print_json(prompt_request(question, retrieve(conn, coll, embedder, question, options, context_tokens=context_tokens), llm))
             return
@@ -437,6 +439,7 @@ def eval_command(
     qrels: str = typer.Option(..., "--qrels", help="BEIR qrels TSV: query-id, corpus-id, score (header line)."),
     modes: str = typer.Option("semantic,keyword,hybrid", "--modes", help="Comma-separated rankings to evaluate."),
     rrf_k: str = typer.Option("60", "--rrf-k", help="RRF constant(s) for hybrid, e.g. 20,60,100 (one row each)."),
+    fusion: str = typer.Option("rrf", "--fusion", help="Hybrid fusion(s): rrf, dbsf or rrf,dbsf (one row each)."),
     semantic_weight: str = typer.Option("1", "--semantic-weight", help="Semantic weight(s) for hybrid, comma-separated."),
     keyword_weight: str = typer.Option("1", "--keyword-weight", help="Keyword weight(s) for hybrid, comma-separated."),
     candidates: str = typer.Option("100", "--candidates", help="Candidate depth(s) per branch, comma-separated."),
@@ -469,7 +472,7 @@ def eval_command(
         raise UsageError("--per-query prints JSON lines; leave out --format or use --format json")
     plan = variants(
         mode_list, SearchOptions(k=100),
-        rrf_ks=parse_list(rrf_k, float, "--rrf-k"), semantic_weights=parse_list(semantic_weight, float, "--semantic-weight"),
+        rrf_ks=parse_list(rrf_k, float, "--rrf-k"), fusions=parse_list(fusion, str, "--fusion"), semantic_weights=parse_list(semantic_weight, float, "--semantic-weight"),
         keyword_weights=parse_list(keyword_weight, float, "--keyword-weight"), candidates=parse_list(candidates, int, "--candidates"),
         bm25_k1s=parse_list(bm25_k1, float, "--bm25-k1") if bm25_k1 is not None else None,
         bm25_bs=parse_list(bm25_b, float, "--bm25-b") if bm25_b is not None else None,

@@ -149,6 +149,7 @@ def variants(
     base: "SearchOptions",
     *,
     rrf_ks: Sequence[float] = (60.0,),
+    fusions: Sequence[str] = ("rrf",),
     semantic_weights: Sequence[float] = (1.0,),
     keyword_weights: Sequence[float] = (1.0,),
     candidates: Sequence[int] = (100,),
@@ -168,12 +169,26 @@ def variants(
             for k1, b in bm25
         ]
 
+    from .search import FUSIONS
+
+    unknown = [f for f in fusions if f not in FUSIONS]
+    if unknown or not fusions:
+        raise UsageError(f"--fusion takes {', '.join(FUSIONS)}; got {', '.join(map(str, fusions)) or 'nothing'}")
+    show_fusion = list(fusions) != ["rrf"]
     out: list[Variant] = []
     for mode in modes:
         if mode == "hybrid":
-            for rk, sw, kw, cand in itertools.product(rrf_ks, semantic_weights, keyword_weights, candidates):
-                opts = replace(base, rrf_k=rk, semantic_weight=sw, keyword_weight=kw, candidates=cand)
-                out += with_bm25(mode, opts, {"rrf_k": rk, "semantic_weight": sw, "keyword_weight": kw, "candidates": cand})
+            for fusion in fusions:
+                # The RRF constant means nothing to score fusion: one row per other setting.
+                ks: Sequence[float | None] = rrf_ks if fusion == "rrf" else [None]
+                for rk, sw, kw, cand in itertools.product(ks, semantic_weights, keyword_weights, candidates):
+                    opts = replace(base, fusion=fusion, semantic_weight=sw, keyword_weight=kw, candidates=cand)
+                    params: dict[str, Any] = {"fusion": fusion} if show_fusion else {}
+                    if rk is not None:
+                        opts = replace(opts, rrf_k=rk)
+                        params["rrf_k"] = rk
+                    params.update({"semantic_weight": sw, "keyword_weight": kw, "candidates": cand})
+                    out += with_bm25(mode, opts, params)
         else:
             for cand in candidates:
                 out += with_bm25(mode, replace(base, candidates=cand), {"candidates": cand} if len(candidates) > 1 else {})
@@ -230,6 +245,6 @@ def parse_list(text: str | None, kind: type, name: str) -> list[Any]:
     if text is None:
         return []
     try:
-        return [kind(part) for part in text.split(",") if part.strip()]
+        return [kind(part.strip()) for part in text.split(",") if part.strip()]
     except ValueError:
         raise UsageError(f"{name} takes a comma-separated list of numbers, got {text!r}") from None

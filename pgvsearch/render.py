@@ -119,7 +119,7 @@ def print_csv(rows: Sequence[dict[str, Any]], fields: Sequence[str], out: IO[str
 
 def eval_fields(rows: Sequence[dict[str, Any]]) -> list[str]:
     """The columns of an eval table: the mode, the settings that vary, then the metrics."""
-    params = [k for k in ("rrf_k", "semantic_weight", "keyword_weight", "candidates", "bm25_k1", "bm25_b") if any(k in r for r in rows)]
+    params = [k for k in ("fusion", "rrf_k", "semantic_weight", "keyword_weight", "candidates", "bm25_k1", "bm25_b") if any(k in r for r in rows)]
     return ["mode", *params, "ndcg@10", "recall@100", "mrr@10", "p50_ms", "p95_ms"]
 
 

@@ -31,7 +31,7 @@ DEFAULT_TEXT_CONFIG = "english"
 # ingested faster (README "Search quality"). Chunks end at paragraph or sentence boundaries, so no
 # overlap is needed to keep sentences whole; overlaps of 16 or 32 tokens measured no better there.
 DEFAULT_CHUNK_TOKENS = 128
-MIN_CHUNK_TOKENS = 16  # room for a context line and some text (chunking.Chunker's smallest capacity)
+MIN_CHUNK_TOKENS = 32  # the chunker keeps >= 16 tokens of text beside a context line of <= chunk/4 and 2 special tokens
 DEFAULT_OVERLAP = 0
 # Keyword search reads these as spaces, as Lucene's standard tokenizer (and so the published BM25
 # baselines) splits words: PostgreSQL's parser would index "boundary-layer" as a compound beside its
@@ -105,7 +105,7 @@ def init_collection(
     """
     if precision is not None and precision not in ("fp32", "int8"):
         raise UsageError(f"precision must be fp32 or int8, not {precision!r}")
-    tokens = chunk_tokens or min(DEFAULT_CHUNK_TOKENS, max_seq_length)
+    tokens = chunk_tokens if chunk_tokens is not None else min(DEFAULT_CHUNK_TOKENS, max_seq_length)
     if tokens < MIN_CHUNK_TOKENS:
         raise UsageError(f"--chunk-tokens must be at least {MIN_CHUNK_TOKENS}")
     if tokens > max_seq_length:

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from .embedding import Embedder
 
 MODES = ("semantic", "keyword", "hybrid")
+FUSIONS = ("rrf", "dbsf")
+"""How hybrid search fuses its branches: Reciprocal Rank Fusion (default) or distribution-based score fusion."""
 MAX_EF_SEARCH = 1000
 MAX_POOL_FACTOR = 10
 """The semantic branch draws at most this many nearest chunks per document it wants (see _chunk_pool)."""
@@ -44,6 +46,7 @@ class SearchOptions:
     candidates: int = 100
     """How many documents each branch contributes to fusion (and the semantic chunk pool)."""
     rrf_k: float = 60.0
+    fusion: str = "rrf"
     semantic_weight: float = 1.0
     keyword_weight: float = 1.0
     bm25_k1: float = 1.2
@@ -60,6 +63,8 @@ class SearchOptions:
             raise UsageError("--candidates must be at least 1")
         if self.rrf_k < 0:
             raise UsageError("--rrf-k must not be negative")
+        if self.fusion not in FUSIONS:
+            raise UsageError(f"--fusion must be one of {', '.join(FUSIONS)}, not {self.fusion!r}")
         if self.semantic_weight < 0 or self.keyword_weight < 0:
             raise UsageError("branch weights must not be negative")
         if self.bm25_k1 < 0 or not 0 <= self.bm25_b <= 1:
@@ -122,7 +127,6 @@ class Searcher:
         self._embedder = embedder
         self._pgvector: tuple[int, ...] | None = None
         self._chunks_per_document: float | None = None
-        self._admitted: dict[tuple[Any, ...], tuple[int, int]] = {}
         self.last_sql: str | None = None
 
     @property
@@ -145,14 +149,17 @@ class Searcher:
         return [vector_literal(v) for v in emb.embed(list(texts))]
 
     # -- composition -------------------------------------------------------------------
-    def compose(self, mode: str, options: SearchOptions) -> "psql.Composed":
+    def compose(self, mode: str, options: SearchOptions, *, exact: bool = False) -> "psql.Composed":
         from psycopg import sql as psql
 
         if mode not in MODES:
             raise UsageError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
-        chunk_filter, posting_filter = self._filters(options)
+        if options.fusion not in FUSIONS:
+            raise UsageError(f"--fusion must be one of {', '.join(FUSIONS)}, not {options.fusion!r}")
+        chunk_filter, posting_filter, _ = self._filters(options)
         semantic = sql_statement(
-            "semantic_ranking", schema=self.coll.schema, vector_type=psql.SQL(self.coll.storage), chunk_filter=chunk_filter
+            "semantic_exact" if exact else "semantic_ranking",
+            schema=self.coll.schema, vector_type=psql.SQL(self.coll.storage), chunk_filter=chunk_filter,
         )
         keyword = sql_statement("keyword_ranking", schema=self.coll.schema, posting_filter=posting_filter)
         if mode == "semantic":
@@ -160,32 +167,28 @@ class Searcher:
         elif mode == "keyword":
             ranked = sql_statement("keyword_only", keyword=keyword)
         else:
-            ranked = sql_statement("fuse_rrf", semantic=semantic, keyword=keyword)
+            ranked = sql_statement(f"fuse_{options.fusion}", semantic=semantic, keyword=keyword)
         return sql_statement("hits", ranked=ranked, schema=self.coll.schema)
 
-    def _filters(self, options: SearchOptions) -> tuple["psql.Composable", "psql.Composable"]:
-        """The chunk and posting filters for ``options`` (``true`` when nothing is filtered)."""
+    def _filters(self, options: SearchOptions) -> tuple["psql.Composable", "psql.Composable", "psql.Composable"]:
+        """The chunk, posting and document filters for ``options`` (``true`` when nothing is filtered)."""
         from psycopg import sql as psql
 
         if not options.filtered:
-            return psql.SQL("true"), psql.SQL("true")
+            return psql.SQL("true"), psql.SQL("true"), psql.SQL("true")
         schema = psql.Identifier(self.coll.schema)
         doc_filter = psql.SQL("(\n" + sql_text("document_filter") + "\n)")
         return (
             psql.SQL("c.document_id = ANY(ARRAY(SELECT d.id FROM {}.documents AS d WHERE {}))").format(schema, doc_filter),
             psql.SQL("p.document_id IN (SELECT d.id FROM {}.documents AS d WHERE {})").format(schema, doc_filter),
+            doc_filter,
         )
 
-    def _count_chunks(self, options: SearchOptions | None = None) -> tuple[int, int]:
-        """(chunks, documents) that a semantic search with ``options`` may draw from (all by default);
-        counted once per filter for this Searcher."""
-        opts = options or SearchOptions()
-        key = (opts.prefix, tuple(sorted(opts.metadata.items())))
-        if key not in self._admitted:
-            statement = sql_statement("count_chunks", schema=self.coll.schema, chunk_filter=self._filters(opts)[0])
-            row = self.conn.execute(statement, {"prefix": opts.prefix, "meta": json.dumps(dict(opts.metadata))}).fetchone()
-            self._admitted[key] = (int(row[0]), int(row[1])) if row else (0, 0)
-        return self._admitted[key]
+    def _count_documents(self, options: SearchOptions) -> int:
+        """Documents that a search with ``options`` may return (counted now: ingests may run meanwhile)."""
+        statement = sql_statement("count_documents", schema=self.coll.schema, doc_filter=self._filters(options)[2])
+        row = self.conn.execute(statement, {"prefix": options.prefix, "meta": json.dumps(dict(options.metadata))}).fetchone()
+        return int(row[0]) if row else 0
 
     def _params(self, query: str, embedding: str | None, options: SearchOptions, mode: str = "hybrid") -> dict[str, Any]:
         return {
@@ -218,7 +221,8 @@ class Searcher:
             row = self.conn.execute(sql_statement("chunk_counts", schema=self.coll.schema), {"schema_name": self.coll.schema}).fetchone()
             docs, chunks = (row[0] or 0, row[1]) if row else (0, None)
             if chunks is None:
-                chunks = self._count_chunks()[0]
+                count = self.conn.execute(sql_statement("count_chunks", schema=self.coll.schema)).fetchone()
+                chunks = count[0] if count else 0
             self._chunks_per_document = max(1.0, float(chunks) / docs) if docs else 1.0
         factor = min(MAX_POOL_FACTOR, max(2, math.ceil(2 * self._chunks_per_document)))
         return documents * factor
@@ -235,15 +239,12 @@ class Searcher:
             if mode != "keyword":
                 self._tune_hnsw(params["chunk_candidates"], options.filtered)
             rows = self.conn.execute(statement, params).fetchall()
-        if mode == "semantic" and len(rows) < options.k:
-            # The nearest chunks were crowded by a few long documents, or the filter admits fewer
-            # than k documents. If more documents exist, search every admitted chunk exactly (no
-            # index: one scan, rather than ever wider approximate pools) so k are found.
-            chunks, documents = self._count_chunks(options)
-            if len(rows) < min(options.k, documents):
-                with self.conn.transaction():
-                    self.conn.execute("SELECT set_config('enable_indexscan', 'off', true)")
-                    rows = self.conn.execute(statement, {**params, "chunk_candidates": max(chunks, 1)}).fetchall()
+        if mode == "semantic" and len(rows) < options.k and len(rows) < self._count_documents(options):
+            # The nearest chunks were crowded by a few long documents: more documents exist than
+            # were found. Rank every chunk the filter admits exactly, without the index, once,
+            # rather than drawing ever wider approximate pools.
+            with self.conn.transaction():
+                rows = self.conn.execute(self.compose(mode, options, exact=True), params).fetchall()
         return [
             Hit(
                 rank=int(r[0]), doc_id=r[1], title=r[2], source=r[3], metadata=r[4], chunk=int(r[5]), text=r[6],

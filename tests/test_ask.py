@@ -213,6 +213,24 @@ def test_a_passage_takes_its_neighbouring_chunks_when_they_fit() -> None:
     assert join_chunks(["No overlap here.", "Next chunk."], 8) == "No overlap here.\nNext chunk."
 
 
+def test_windows_name_a_section_only_where_the_window_enters_it() -> None:
+    from pgvsearch.ask import _with_sections
+
+    parts = [
+        (3, "Manual > Install", "install text"),           # starts mid-section: named
+        (4, "Manual", "## Warranty\n\nwarranty text"),       # its own heading: shown as is
+        (5, "Manual > Warranty", "more warranty text"),     # same section as the heading: not repeated
+        (6, "Manual > Cleaning", "cleaning text"),          # a new section: named
+        (7, "Manual > Cleaning", "more cleaning"),
+    ]
+    assert _with_sections(parts, "Manual") == [
+        "Manual > Install\ninstall text", "## Warranty\n\nwarranty text", "more warranty text",
+        "Manual > Cleaning\ncleaning text", "more cleaning",
+    ]
+    assert _with_sections([(0, "Manual", "a"), (1, "Manual", "b")], "Manual") == ["a", "b"]
+    assert _with_sections([(0, "A very long title …", "a")], "A very long title that was cut") == ["a"]
+
+
 def test_retrieve_gives_the_best_chunk_with_its_neighbours(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
     from pgvsearch.ask import retrieve
     from pgvsearch.ingest import ingest_paths

@@ -110,6 +110,7 @@ def test_eval_end_to_end(conn: Any, embedder: Any, collection: Any, tmp_path: Pa
 
 
 def test_variants_expand_bm25_only_for_rankings_that_use_it() -> None:
+    from pgvsearch.errors import UsageError
     from pgvsearch.evaluate import variants
     from pgvsearch.search import SearchOptions
 
@@ -117,5 +118,11 @@ def test_variants_expand_bm25_only_for_rankings_that_use_it() -> None:
     assert [v.mode for v in plan].count("semantic") == 1
     assert [v.mode for v in plan].count("keyword") == 4 and [v.mode for v in plan].count("hybrid") == 8
     assert {(v.options.bm25_k1, v.options.bm25_b) for v in plan if v.mode == "keyword"} == {(0.9, 0.4), (0.9, 0.75), (1.2, 0.4), (1.2, 0.75)}
+    fused = variants(["hybrid"], SearchOptions(k=100), rrf_ks=[20, 60], fusions=["rrf", "dbsf"])
+    assert [(v.options.fusion, v.label.get("rrf_k")) for v in fused] == [("rrf", 20), ("rrf", 60), ("dbsf", None)]
+    assert all(v.label["fusion"] == v.options.fusion for v in fused)
+    assert "fusion" not in variants(["hybrid"], SearchOptions(k=100))[0].label
+    with pytest.raises(UsageError):
+        variants(["hybrid"], SearchOptions(k=100), fusions=["borda"])
     default = variants(["keyword"], SearchOptions(k=100))
     assert [(v.options.bm25_k1, v.options.bm25_b, v.label) for v in default] == [(1.2, 0.75, {})]

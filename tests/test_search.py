@@ -54,6 +54,32 @@ def test_rrf_constant_and_weights_change_the_fusion(conn: Any, sample_collection
     assert [h.doc_id for h in only_keyword] == [h.doc_id for h in keyword]
 
 
+def test_score_fusion_scales_each_branch_by_its_mean_and_spread(conn: Any, sample_collection: Any, embedder: Any) -> None:
+    """--fusion dbsf: each branch's scores mapped to [0, 1] by its candidates' mean ± 3 std. dev., clamped, weighted, summed."""
+    import statistics
+
+    from pgvsearch.search import SearchOptions, Searcher
+
+    searcher = Searcher(conn, sample_collection, embedder)
+    query, opts = "reset my password", SearchOptions(k=8, candidates=12, fusion="dbsf", semantic_weight=1.5, keyword_weight=0.5)
+    semantic = searcher.run(query, "semantic", SearchOptions(k=12, candidates=12))
+    keyword = searcher.run(query, "keyword", SearchOptions(k=12, candidates=12))
+
+    def scaled(scores: dict[str, float]) -> dict[str, float]:
+        mu, sd = statistics.fmean(scores.values()), statistics.pstdev(scores.values())
+        return {d: min(1.0, max(0.0, (s - (mu - 3 * sd)) / (6 * sd))) if sd else 1.0 for d, s in scores.items()}
+
+    sem = scaled({h.doc_id: h.similarity for h in semantic})  # type: ignore[misc]
+    kw = scaled({h.doc_id: h.bm25 for h in keyword})  # type: ignore[misc]
+    expected = {d: 1.5 * sem.get(d, 0.0) + 0.5 * kw.get(d, 0.0) for d in set(sem) | set(kw)}
+    hits = searcher.run(query, "hybrid", opts)
+    assert len(hits) == 8
+    for h in hits:
+        assert h.score == pytest.approx(expected[h.doc_id], abs=1e-9)
+    assert [h.score for h in hits] == pytest.approx(sorted(expected.values(), reverse=True)[:8], abs=1e-9)
+    assert run_cli("hybrid", query, "-c", "sample", "--fusion", "bogus").returncode == 2
+
+
 def test_semantic_search_orders_by_cosine_similarity(conn: Any, sample_collection: Any, embedder: Any) -> None:
     import numpy as np
     from pgvsearch.search import SearchOptions, Searcher
