@@ -2,7 +2,7 @@
 
 Ingests the corpus into a private embedded PostgreSQL, then prints nDCG@10, Recall@100,
 MRR@10 and latency for semantic, keyword (BM25), hybrid (RRF) and the naive ts_rank
-baseline. Usage:
+baseline (hybrid with both fusions, RRF and score fusion). Usage:
 
     .venv/bin/python benchmarks/quality.py [--dataset DIR] [--precision fp32|int8] [--gain both|linear|exponential]
 """
@@ -55,6 +55,7 @@ def main() -> None:
     parser.add_argument("--backend", default="auto", choices=["auto", "onnx", "torch"])
     parser.add_argument("--gain", default="both", choices=["both", "exponential", "linear"])
     parser.add_argument("--rrf-k", default="60")
+    parser.add_argument("--fusion", default="rrf,dbsf", help="hybrid fusions to report (rrf is the default of `pgvsearch hybrid`)")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "quality.json")
     args = parser.parse_args()
     if args.precision is None:
@@ -85,7 +86,8 @@ def main() -> None:
         ingest_s = time.perf_counter() - started
         queries = read_queries(str(args.dataset / "queries.jsonl"))
         qrels = read_qrels(args.dataset / "qrels" / "test.tsv")
-        plan = variants(["semantic", "keyword", "hybrid"], SearchOptions(k=100), rrf_ks=parse_list(args.rrf_k, float, "--rrf-k"))
+        plan = variants(["semantic", "keyword", "hybrid"], SearchOptions(k=100), rrf_ks=parse_list(args.rrf_k, float, "--rrf-k"),
+                        fusions=parse_list(args.fusion, str, "--fusion"))
         tables = {}
         for gain in (["linear", "exponential"] if args.gain == "both" else [args.gain]):
             results = evaluate(Searcher(conn, coll, query_embedder), queries, qrels, plan, gain=gain)
