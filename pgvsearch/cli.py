@@ -296,7 +296,7 @@ def _run_search(
                 raise UsageError("the query is empty")
             hits = searcher.run(query, mode, options)
     try:
-        print_hits(hits, pick_format(fmt), mode=mode)
+        print_hits(hits, pick_format(fmt), mode=mode, fusion=options.fusion)
     except BrokenPipeError:
         pass  # the reader has gone (`| head`): stop quietly, exit 0; FAST_EXIT skips the final flush
 
@@ -430,7 +430,7 @@ def ask_command(
     if fmt == "json":
         print_json(result.to_dict())
     else:
-        print_answer(result, written=True)
+        print_answer(result, written=True, fusion=options.fusion)
 
 
 @app.command("eval")

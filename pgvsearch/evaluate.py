@@ -169,11 +169,8 @@ def variants(
             for k1, b in bm25
         ]
 
-    from .search import FUSIONS
-
-    unknown = [f for f in fusions if f not in FUSIONS]
-    if unknown or not fusions:
-        raise UsageError(f"--fusion takes {', '.join(FUSIONS)}; got {', '.join(map(str, fusions)) or 'nothing'}")
+    for fusion in fusions:
+        replace(base, fusion=fusion).validate()  # an unknown fusion fails before any query runs
     show_fusion = list(fusions) != ["rrf"]
     out: list[Variant] = []
     for mode in modes:

@@ -44,7 +44,7 @@ def _fmt_rank(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
-def print_hits(hits: Sequence["Hit"], fmt: str, *, mode: str, out: IO[str] | None = None) -> None:
+def print_hits(hits: Sequence["Hit"], fmt: str, *, mode: str, fusion: str = "rrf", out: IO[str] | None = None) -> None:
     out = out or sys.stdout
     if fmt == "json":
         for hit in hits:
@@ -55,11 +55,11 @@ def print_hits(hits: Sequence["Hit"], fmt: str, *, mode: str, out: IO[str] | Non
         for hit in hits:
             writer.writerow(hit.to_dict())
     else:
-        _hits_table(hits, mode, out)
+        _hits_table(hits, mode, out, fusion)
     out.flush()
 
 
-def _hits_table(hits: Sequence["Hit"], mode: str, out: IO[str]) -> None:
+def _hits_table(hits: Sequence["Hit"], mode: str, out: IO[str], fusion: str = "rrf") -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -68,7 +68,7 @@ def _hits_table(hits: Sequence["Hit"], mode: str, out: IO[str]) -> None:
         console.print("[dim]no results[/dim]")
         return
     batched = any(h.query_id is not None for h in hits)
-    score_label = {"hybrid": "RRF score", "semantic": "cosine sim", "keyword": "BM25"}.get(mode, "score")
+    score_label = {"hybrid": f"{fusion.upper()} score", "semantic": "cosine sim", "keyword": "BM25"}.get(mode, "score")
     table = Table(show_lines=True, title=f"{mode} search", title_justify="left")
     if batched:
         table.add_column("query", style="magenta", no_wrap=True)
@@ -192,7 +192,7 @@ def answer_writer(out: IO[str] | None = None) -> Callable[[str], None]:
     return write
 
 
-def print_answer(answer: "Answer", *, written: bool = False, out: IO[str] | None = None) -> None:
+def print_answer(answer: "Answer", *, written: bool = False, fusion: str = "rrf", out: IO[str] | None = None) -> None:
     """The answer (unless ``written`` already, e.g. streamed) and a table of the sources it cites."""
     from rich.markup import escape
     from rich.table import Table
@@ -210,7 +210,7 @@ def print_answer(answer: "Answer", *, written: bool = False, out: IO[str] | None
     table.add_column("document", style="cyan", no_wrap=True)
     table.add_column("title", overflow="fold", ratio=1)
     table.add_column("chunk", justify="right")
-    table.add_column("RRF score", justify="right")
+    table.add_column(f"{fusion.upper()} score", justify="right")
     for source in answer.sources:
         title_text = "" if source.title == source.doc_id else source.title
         first, last = source.chunks

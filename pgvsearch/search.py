@@ -154,8 +154,6 @@ class Searcher:
 
         if mode not in MODES:
             raise UsageError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
-        if options.fusion not in FUSIONS:
-            raise UsageError(f"--fusion must be one of {', '.join(FUSIONS)}, not {options.fusion!r}")
         chunk_filter, posting_filter, _ = self._filters(options)
         semantic = sql_statement(
             "semantic_exact" if exact else "semantic_ranking",
