@@ -12,6 +12,7 @@ run, with public tools only (Python's timers, /usr/bin/time -v for peak RSS):
 - peak RSS of ingesting --rss-mb MB of text.
 
     .venv/bin/python benchmarks/speed.py [--precision int8|fp32] [--runs 9] [--rss-mb 100 [--rss-only]]
+    .venv/bin/python benchmarks/speed.py --queries-only     # cold queries only (Cranfield loaded, no bare encode)
 """
 
 from __future__ import annotations
@@ -131,6 +132,20 @@ def synthetic_text_folder(folder: Path, megabytes: int, dataset: Path) -> None:
         (folder / f"big-{i:04d}.txt").write_text("\n\n".join(parts))
 
 
+def cold_queries(env: dict[str, str], runs: int, bare_runs: int) -> dict[str, float]:
+    """Median wall time of new `search` and `hybrid` processes against a bare script's."""
+    timed([*CLI, "search", QUERY, "-f", "json"], env)  # the server is up, caches warm
+    ours = [timed([*CLI, "search", QUERY, "-k", "10", "-f", "json"], env)[0] for _ in range(runs)]
+    hyb = [timed([*CLI, "hybrid", QUERY, "-k", "10", "-f", "json"], env)[0] for _ in range(runs)]
+    bare_q = [timed([PYTHON, "-c", BARE_QUERY, QUERY], env)[0] for _ in range(bare_runs)]
+    return {
+        "search_median_s": round(statistics.median(ours), 3), "hybrid_median_s": round(statistics.median(hyb), 3),
+        "bare_median_s": round(statistics.median(bare_q), 3),
+        "ratio_search": round(statistics.median(ours) / statistics.median(bare_q), 3),
+        "ratio_hybrid": round(statistics.median(hyb) / statistics.median(bare_q), 3),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", type=Path, default=ROOT.parent / "shared" / "datasets" / "cranfield")
@@ -139,12 +154,14 @@ def main() -> None:
     parser.add_argument("--bare-runs", type=int, default=3)
     parser.add_argument("--rss-mb", type=int, default=0, help="also ingest this many MB of text and report peak RSS (slow: ~25 min per 10 MB)")
     parser.add_argument("--rss-only", action="store_true", help="only the --rss-mb measurement")
+    parser.add_argument("--queries-only", action="store_true", help="only the cold-query measurement (loads Cranfield first)")
     parser.add_argument("--output", type=Path, default=None, help="default: benchmarks/results/speed.json (speed-rss.json with --rss-only)")
     args = parser.parse_args()
     if args.rss_only and not args.rss_mb:
         parser.error("--rss-only needs --rss-mb")
     if args.output is None:
-        args.output = ROOT / "benchmarks" / "results" / ("speed-rss.json" if args.rss_only else "speed.json")
+        name = "speed-rss.json" if args.rss_only else "speed-queries.json" if args.queries_only else "speed.json"
+        args.output = ROOT / "benchmarks" / "results" / name
 
     # What `pip install` does for a regular install: byte-compile the package, so cold starts do not
     # include compiling pgvsearch's own sources (PYTHONDONTWRITEBYTECODE may be set for the dev tree).
@@ -158,7 +175,12 @@ def main() -> None:
         "precision": args.precision,
     }
     try:
-        if not args.rss_only:
+        if args.queries_only:
+            timed([*CLI, "init", "--precision", args.precision, "-f", "json"], env)
+            write_corpus_files(args.dataset, work / "cranfield")
+            timed([*CLI, "ingest", str(work / "cranfield"), "-q"], env)
+            results["cold_query"] = cold_queries(env, args.runs, args.bare_runs)
+        elif not args.rss_only:
             timed([*CLI, "init", "--precision", args.precision, "-f", "json"], env)
 
             # --- ingest vs bare encode ---------------------------------------------------------
@@ -195,17 +217,7 @@ def main() -> None:
                 "after_edit_embedded_chunks": edit["embedded_chunks"],
             }
 
-            # --- cold queries ----------------------------------------------------------------
-            timed([*CLI, "search", QUERY, "-f", "json"], env)  # the server is up, caches warm
-            ours = [timed([*CLI, "search", QUERY, "-k", "10", "-f", "json"], env)[0] for _ in range(args.runs)]
-            hyb = [timed([*CLI, "hybrid", QUERY, "-k", "10", "-f", "json"], env)[0] for _ in range(args.runs)]
-            bare_q = [timed([PYTHON, "-c", BARE_QUERY, QUERY], env)[0] for _ in range(args.bare_runs)]
-            results["cold_query"] = {
-                "search_median_s": round(statistics.median(ours), 3), "hybrid_median_s": round(statistics.median(hyb), 3),
-                "bare_median_s": round(statistics.median(bare_q), 3),
-                "ratio_search": round(statistics.median(ours) / statistics.median(bare_q), 3),
-                "ratio_hybrid": round(statistics.median(hyb) / statistics.median(bare_q), 3),
-            }
+            results["cold_query"] = cold_queries(env, args.runs, args.bare_runs)
 
         # --- peak RSS on a large corpus ---------------------------------------------------
         if args.rss_mb:
@@ -225,6 +237,11 @@ def main() -> None:
     print_table(results)
 
 
+def add_cold_rows(table: Any, cq: dict[str, float]) -> None:
+    table.add_row("cold `search` (median wall)", f"{cq['search_median_s']:.2f} s", f"{cq['bare_median_s']:.2f} s", f"{cq['ratio_search']:.3f}×")
+    table.add_row("cold `hybrid` (median wall)", f"{cq['hybrid_median_s']:.2f} s", f"{cq['bare_median_s']:.2f} s", f"{cq['ratio_hybrid']:.3f}×")
+
+
 def print_table(results: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -234,14 +251,16 @@ def print_table(results: dict[str, Any]) -> None:
     table.add_column("pgvsearch", justify="right")
     table.add_column("bare sentence-transformers", justify="right")
     table.add_column("ratio / note", justify="right")
+    if "ingest" not in results and "cold_query" in results:  # --queries-only
+        add_cold_rows(table, results["cold_query"])
+        Console(width=140).print(table)
+        return
     if "cold_query" not in results:  # --rss-only
         big = results["large_ingest"]
         table.add_row(f"ingest {big['megabytes']} MB of text", f"{big['wall_s']:.0f} s", "", f"peak RSS {big['peak_rss_mib']} MiB, {big['chunks']} chunks")
         Console(width=140).print(table)
         return
-    cq = results["cold_query"]
-    table.add_row("cold `search` (median wall)", f"{cq['search_median_s']:.2f} s", f"{cq['bare_median_s']:.2f} s", f"{cq['ratio_search']:.3f}×")
-    table.add_row("cold `hybrid` (median wall)", f"{cq['hybrid_median_s']:.2f} s", f"{cq['bare_median_s']:.2f} s", f"{cq['ratio_hybrid']:.3f}×")
+    add_cold_rows(table, results["cold_query"])
     ing = results["ingest"]
     table.add_row(f"ingest {ing['documents']} files ({ing['chunks']} chunks)", f"{ing['pgvsearch_wall_s']:.1f} s",
                   f"{ing['bare_encode_s']:.1f} s (encode only)", f"{ing['ratio_to_bare']:.2f}×")
