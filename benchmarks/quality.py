@@ -34,7 +34,7 @@ class TsRankBaseline:
     """Duck-types Searcher.run for evaluate(): the ts_rank-over-OR baseline."""
 
     def __init__(self, conn: Any, coll: Any) -> None:
-        from pgvsearch.db import sql_statement
+        from pgvsearch.store import sql_statement
 
         self.conn, self.coll = conn, coll
         self.statement = sql_statement("baseline_ts_rank", schema=coll.schema)
@@ -64,14 +64,14 @@ def main() -> None:
     home = args.home or Path(tempfile.mkdtemp(prefix="pgvsearch-quality-"))
     os.environ["PGVSEARCH_HOME"] = str(home)
     from pgvsearch.config import resolve_settings
-    from pgvsearch.db import connect
+    from pgvsearch.store import connect
     from pgvsearch.embedding import load_embedder
     from pgvsearch.evaluate import Variant, evaluate, parse_list, read_qrels, variants
     from pgvsearch.ingest import ingest_paths
     from pgvsearch.render import print_eval
-    from pgvsearch.schema import init_collection
+    from pgvsearch.store import init_collection
     from pgvsearch.search import Searcher, SearchOptions, read_queries
-    from pgvsearch.server import stop_server
+    from pgvsearch.store import stop_server
 
     settings = resolve_settings(home=home)
     embedder = load_embedder(args.model, cache_dir=settings.model_cache, backend=args.backend, precision=args.precision)

@@ -52,12 +52,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pgvsearch.chunking import Chunk  # noqa: E402
-from pgvsearch.db import Collection  # noqa: E402
+from pgvsearch.store import Collection  # noqa: E402
 from pgvsearch.ingest import EmbeddedBatch, PreparedDocument, write_batch  # noqa: E402
-from pgvsearch.parsers import SourceDocument  # noqa: E402
-from pgvsearch.schema import build_vector_index, collection_status, drop_collection, drop_vector_index, init_collection  # noqa: E402
+from pgvsearch.sources import SourceDocument  # noqa: E402
+from pgvsearch.store import build_vector_index, collection_status, drop_collection, drop_vector_index, init_collection  # noqa: E402
 from pgvsearch.search import Searcher, SearchOptions, vector_literal  # noqa: E402
-from pgvsearch.server import start_server, stop_server  # noqa: E402
+from pgvsearch.store import start_server, stop_server  # noqa: E402
 
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
@@ -272,7 +272,7 @@ def batches(rng: np.random.Generator, vocab: Vocabulary, space: VectorSpace, n: 
 def load(conn: psycopg.Connection[Any], coll: Collection, rng: np.random.Generator, vocab: Vocabulary,
          space: VectorSpace, n: int) -> tuple[dict[str, Any], np.ndarray]:
     """Load n documents as `pgvsearch ingest` loads an empty collection: HNSW index dropped,
-    built once after the load (pgvsearch.schema.build_vector_index); then VACUUM ANALYZE."""
+    built once after the load (pgvsearch.store.schema.build_vector_index); then VACUUM ANALYZE."""
     from pgvector.psycopg import register_vector
 
     register_vector(conn)
@@ -317,7 +317,7 @@ def load(conn: psycopg.Connection[Any], coll: Collection, rng: np.random.Generat
         "documents_per_second": round(n / load_seconds, 1),
         "index_build_seconds": round(index_seconds, 2),
         "index_definition": index_definition,
-        "index_build_settings": "pgvsearch.schema.build_vector_index: maintenance_work_mem sized to the chunks (<= 2 GiB), "
+        "index_build_settings": "pgvsearch.store.schema.build_vector_index: maintenance_work_mem sized to the chunks (<= 2 GiB), "
                                 "the server's max_parallel_maintenance_workers",
         "vacuum_analyze_seconds": round(vacuum_seconds, 2),
     }, all_vectors

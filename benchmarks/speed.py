@@ -98,8 +98,8 @@ def token_counts(folder: Path, texts: list[str], cache_dir: Path) -> tuple[int, 
     bare script embeds for ``texts`` (each truncated at the model's 256-token window)."""
     from pgvsearch.chunking import Chunker
     from pgvsearch.embedding import load_embedder
-    from pgvsearch.parsers import discover, parse_file
-    from pgvsearch.schema import DEFAULT_OVERLAP
+    from pgvsearch.sources import discover, parse_file
+    from pgvsearch.store import DEFAULT_OVERLAP
 
     embedder = load_embedder(cache_dir=cache_dir, precision="fp32")
     chunker = Chunker(embedder.tokenizer(), max_tokens=embedder.max_seq_length, overlap=DEFAULT_OVERLAP)

@@ -160,10 +160,3 @@ def resolve_settings(
         llm_model=llm_model or env.get("PGVSEARCH_LLM_MODEL") or file_cfg.get("llm_model"),
         config_path=config_path if file_cfg else None,
     )
-
-
-def redact_dsn(dsn: str) -> str:
-    """A DSN fit for printing: any password (URI or key=value form) replaced by ``***``."""
-    redacted = re.sub(r"(://[^:/?#@]*:)[^@/?#]*@", r"\1***@", dsn)
-    redacted = re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", redacted, flags=re.IGNORECASE)
-    return redacted

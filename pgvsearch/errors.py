@@ -22,6 +22,24 @@ class ExitCode(enum.IntEnum):
     INTERRUPTED = 130
 
 
+EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "ok",
+    ExitCode.UNEXPECTED: "unexpected error",
+    ExitCode.USAGE: "usage error",
+    ExitCode.PARTIAL: "partial success (inputs skipped)",
+    ExitCode.CONFIG: "configuration/schema mismatch",
+    ExitCode.DATABASE: "database unreachable or authentication failed",
+    ExitCode.LLM: "language-model error",
+    ExitCode.LOCKED: "another ingest holds the lock",
+    ExitCode.INTERRUPTED: "interrupted",
+}
+"""The one table of exit codes: the CLI's help and the docs are written from it."""
+
+
+def exit_codes_help() -> str:
+    return "Exit codes: " + ", ".join(f"{int(code)} {meaning}" for code, meaning in EXIT_CODE_MEANINGS.items()) + "."
+
+
 class PgvsearchError(Exception):
     """Base class: an error the user can act on. ``exit_code`` is what the CLI exits with."""
 
@@ -62,3 +80,35 @@ class EmbeddingError(PgvsearchError):
     """The model produced unusable vectors (NaN/inf or wrong length) for an input."""
 
     exit_code = ExitCode.UNEXPECTED
+
+
+def is_usage_error(exc: BaseException) -> bool:
+    """Click's (Typer's vendored) UsageError/BadParameter family, without importing it by path."""
+    return hasattr(exc, "format_message") and any(cls.__name__ == "ClickException" for cls in type(exc).__mro__)
+
+
+def describe_error(exc: BaseException) -> tuple[str, int]:
+    """The one line that explains ``exc`` (secrets redacted) and the exit code it gives."""
+    from .redact import redact_secrets
+
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted", int(ExitCode.INTERRUPTED)
+    if isinstance(exc, PgvsearchError):
+        return f"error: {exc}", int(exc.exit_code)
+    if is_usage_error(exc):
+        return f"error: {exc.format_message()}", int(ExitCode.USAGE)  # type: ignore[attr-defined]
+    message = redact_secrets(" ".join(str(exc).split()))
+    if type(exc).__module__.startswith("psycopg"):
+        import psycopg
+
+        state = getattr(exc, "sqlstate", None) or ""
+        # Connection exceptions (class 08), administrator shutdowns (57P0x) or a connection
+        # that broke without a SQLSTATE: the database went away.
+        if isinstance(exc, psycopg.OperationalError) and (not state or state.startswith("08") or state.startswith("57P0")):
+            return (f"error: lost the database connection: {message}; committed work is kept, run the command again",
+                    int(ExitCode.DATABASE))
+        if state == "42501":  # insufficient_privilege: a configuration matter, not a crash
+            primary = redact_secrets(getattr(getattr(exc, "diag", None), "message_primary", None) or message)
+            return (f"error: the database refused: {primary}; pgvsearch needs CREATE on the database for `init` "
+                    "(its schemas) and ownership of a collection's schema to write to it", int(ExitCode.CONFIG))
+    return f"unexpected error: {type(exc).__name__}: {message} (run with --debug for the traceback)", int(ExitCode.UNEXPECTED)

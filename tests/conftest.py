@@ -36,7 +36,7 @@ def pgvs_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def server(pgvs_home: Path) -> Iterator[Any]:
-    from pgvsearch.server import ensure_server, stop_server
+    from pgvsearch.store import ensure_server, stop_server
 
     srv = ensure_server(pgvs_home / "pgdata")
     yield srv
@@ -59,7 +59,7 @@ def embedder(settings: Any) -> Any:
 
 @pytest.fixture()
 def conn(settings: Any) -> Iterator[Any]:
-    from pgvsearch.db import connect
+    from pgvsearch.store import connect
 
     connection = connect(settings)
     yield connection
@@ -76,7 +76,7 @@ def collection_name() -> str:
 
 
 def make_collection(conn: Any, embedder: Any, name: str, **kwargs: Any) -> Any:
-    from pgvsearch.schema import init_collection
+    from pgvsearch.store import init_collection
 
     kwargs.setdefault("precision", embedder.precision)  # the session embedder is fp32; the CLI default is int8
     return init_collection(
@@ -93,7 +93,7 @@ def collection(conn: Any, embedder: Any, collection_name: str) -> Any:
 @pytest.fixture(scope="session")
 def sample_collection(settings: Any, embedder: Any) -> Any:
     """The sample_data knowledge base, ingested once for all search tests."""
-    from pgvsearch.db import connect
+    from pgvsearch.store import connect
     from pgvsearch.ingest import ingest_paths
 
     with connect(settings) as connection:

@@ -47,14 +47,14 @@ def test_bad_config_file_is_a_config_error(tmp_path: Path, monkeypatch: pytest.M
      "host=db.example password='s3cr3t-pw' dbname=app"],
 )
 def test_redact_dsn_hides_passwords(dsn: str) -> None:
-    from pgvsearch.config import redact_dsn
+    from pgvsearch.redact import redact_dsn
 
     assert "s3cr3t-pw" not in redact_dsn(dsn) and "db.example" in redact_dsn(dsn)
 
 
 @pytest.fixture(scope="module")
 def second_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from pgvsearch.server import start_server, stop_server
+    from pgvsearch.store import start_server, stop_server
 
     pgdata = tmp_path_factory.mktemp("second") / "pgdata"
     srv = start_server(pgdata)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pgvsearch import embedding as emb
+from pgvsearch.embedding import core as emb
 from pgvsearch.embedding import DEFAULT_MODEL, Embedder, export_onnx, load_embedder, resolve_model_source
 from pgvsearch.errors import ConfigError, EmbeddingError
 
@@ -174,13 +174,13 @@ def test_non_finite_vectors_raise(onnx_embedder: Embedder, monkeypatch: pytest.M
 
 def test_vector_checks() -> None:
     good = np.full((2, 4), 0.5, dtype=np.float32)
-    assert emb._check_vectors(good, 2, 4) is good
+    assert emb.check_vectors(good, 2, 4) is good
     with pytest.raises(EmbeddingError, match="length 4, expected 384"):
-        emb._check_vectors(good, 2, 384)
+        emb.check_vectors(good, 2, 384)
     with pytest.raises(EmbeddingError, match="shape"):
-        emb._check_vectors(good, 3, 4)
+        emb.check_vectors(good, 3, 4)
     with pytest.raises(EmbeddingError, match="all-zero"):
-        emb._check_vectors(np.zeros((1, 4), dtype=np.float32), 1, 4)
+        emb.check_vectors(np.zeros((1, 4), dtype=np.float32), 1, 4)
 
 
 def test_tokenizer_agrees_with_model_tokenizer(onnx_embedder: Embedder, st_model: Any) -> None:
@@ -244,7 +244,7 @@ def test_outlier_split_is_exact_in_fp32() -> None:
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
 
-    from pgvsearch.quantize import down_projections, split_outlier_channels
+    from pgvsearch.embedding.quantize import down_projections, split_outlier_channels
 
     rng = np.random.default_rng(3)
     w = rng.normal(size=(64, 16)).astype(np.float32)

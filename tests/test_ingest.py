@@ -243,7 +243,7 @@ def test_cli_ingest_summary_report_and_exit_codes(collection: Any, tmp_path: Pat
 
 def test_init_is_idempotent_and_refuses_another_model(conn: Any, embedder: Any, collection_name: str) -> None:
     from pgvsearch.errors import ConfigError
-    from pgvsearch.schema import init_collection
+    from pgvsearch.store import init_collection
 
     first = make_collection(conn, embedder, collection_name)
     again = init_collection(conn, collection_name, model=embedder.model_name, dimension=embedder.dimension, max_seq_length=256)
@@ -253,7 +253,7 @@ def test_init_is_idempotent_and_refuses_another_model(conn: Any, embedder: Any, 
 
 
 def test_model_mismatch_is_a_clear_error(conn: Any, embedder: Any, sample_collection: Any, tmp_path: Path) -> None:
-    from pgvsearch.schema import init_collection
+    from pgvsearch.store import init_collection
 
     name = unique_name()
     # A collection recorded for a 768-dimensional model cannot be fed 384-dimensional vectors.
@@ -597,8 +597,8 @@ def test_init_leaves_a_missing_index_to_a_running_ingest_and_a_parallel_build_fa
 ) -> None:
     import psycopg
 
-    from pgvsearch import schema
-    from pgvsearch.db import acquire_ingest_lock, release_ingest_lock
+    from pgvsearch.store import schema
+    from pgvsearch.store import acquire_ingest_lock, release_ingest_lock
     from pgvsearch.ingest import ingest_paths
 
     shutil.copytree(SAMPLE_DATA / "billing", tmp_path / "billing")

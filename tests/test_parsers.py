@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from pgvsearch import parsers
-from pgvsearch.parsers import (
+from pgvsearch.sources import parsers
+from pgvsearch.sources import (
     DEFAULT_MAX_BYTES,
     SUPPORTED_SUFFIXES,
     Skipped,
@@ -147,7 +147,7 @@ def html_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 
 def test_import_is_light() -> None:
     code = (
-        "import sys, pgvsearch.parsers; "
+        "import sys, pgvsearch.sources; "
         "print(sorted(m for m in ('pypdf', 'bs4', 'lxml', 'charset_normalizer') if m in sys.modules))"
     )
     out = subprocess.run(

@@ -113,7 +113,7 @@ def wait_until(condition: Callable[[], Any], proc: subprocess.Popen[str] | None 
 
 def ingest_lock_sessions(conn: Any, collection: str, *, granted: bool) -> list[int]:
     """Backends holding (or waiting for) the collection's ingest lock, found through pg_locks."""
-    from pgvsearch.db import lock_key
+    from pgvsearch.store import lock_key
 
     key = lock_key(collection)
     rows = conn.execute(
@@ -184,7 +184,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def reference(settings: Any, embedder: Any, corpus: Path) -> dict[str, tuple[str, int, str]]:
     """The corpus ingested cleanly, in one go, into its own collection."""
-    from pgvsearch.db import connect
+    from pgvsearch.store import connect
     from pgvsearch.ingest import ingest_paths
 
     with connect(settings) as connection:
@@ -203,8 +203,8 @@ def second_server(tmp_path_factory: pytest.TempPathFactory, pgvs_home: Path) -> 
     """Another embedded server whose role `alice` must log in with a password (scram-sha-256)."""
     import psycopg
 
-    from pgvsearch.schema import init_collection
-    from pgvsearch.server import start_server, stop_server
+    from pgvsearch.store import init_collection
+    from pgvsearch.store import start_server, stop_server
 
     pgdata = tmp_path_factory.mktemp("secured") / "pgdata"
     srv = start_server(pgdata)
@@ -414,9 +414,9 @@ def test_very_large_file_is_ingested_in_bounded_memory_and_max_size_skips_with_r
 
 
 def test_symlink_loops_unreadable_and_vanishing_files_are_skipped_and_the_walk_ends(conn: Any, embedder: Any, collection: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pgvsearch.ingest as ingest_module
+    import pgvsearch.ingest.pipeline as ingest_module
     from pgvsearch.ingest import ingest_paths
-    from pgvsearch.parsers import Skipped
+    from pgvsearch.sources import Skipped
 
     root = tmp_path / "kb"
     (root / "sub").mkdir(parents=True)
@@ -535,10 +535,10 @@ def test_nan_inf_or_wrong_length_vectors_are_refused_and_nothing_bad_is_written(
 
 
 def test_model_dimension_mismatch_exits_4_before_any_input_is_read(conn: Any, embedder: Any, collection: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pgvsearch.ingest as ingest_module
+    import pgvsearch.ingest.pipeline as ingest_module
     from pgvsearch.errors import ConfigError
     from pgvsearch.ingest import ingest_paths
-    from pgvsearch.schema import init_collection
+    from pgvsearch.store import init_collection
 
     name = unique_name()
     init_collection(conn, name, model=embedder.model_name, dimension=768, max_seq_length=256)
@@ -751,7 +751,7 @@ def test_dropped_connection_mid_ingest_exits_5_keeps_committed_documents_and_a_r
 def test_concurrent_init_runs_all_succeed_and_the_schema_is_intact(second_server: Any, tmp_path: Path) -> None:
     import psycopg
 
-    from pgvsearch.db import get_collection
+    from pgvsearch.store import get_collection
 
     database = unique_name("fresh")  # no pgvector, no registry yet: every CREATE races
     with psycopg.connect(second_server.conninfo(), autocommit=True) as admin:

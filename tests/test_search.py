@@ -142,7 +142,7 @@ def test_keyword_search_splits_hyphenated_and_slashed_words(conn: Any, embedder:
 
 def test_collections_without_word_separators_keep_postgres_parsing(conn: Any, embedder: Any, collection_name: str, tmp_path: Path) -> None:
     """A collection created before word separators existed ('' in the registry) is read and searched as before."""
-    from pgvsearch.db import get_collection
+    from pgvsearch.store import get_collection
     from pgvsearch.ingest import ingest_paths
     from pgvsearch.search import SearchOptions, Searcher
     from conftest import make_collection
@@ -162,7 +162,7 @@ def test_collections_without_word_separators_keep_postgres_parsing(conn: Any, em
 
 def test_a_registry_from_before_the_newer_columns_still_reads(conn: Any, embedder: Any, collection_name: str) -> None:
     """Commands other than init read a registry that init has not upgraded yet, with the old behaviour."""
-    from pgvsearch.db import get_collection, list_collections
+    from pgvsearch.store import get_collection, list_collections
     from conftest import make_collection
 
     make_collection(conn, embedder, collection_name)

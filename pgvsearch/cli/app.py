@@ -1,9 +1,6 @@
 """The `pgvsearch` command: parse options, call one library function, render the result.
 
-Exit codes: 0 success; 1 unexpected error; 2 usage error; 3 partial success (some inputs
-skipped or failed, the rest committed); 4 configuration or schema mismatch; 5 database
-unreachable or authentication failed; 6 language-model error; 75 another ingest holds the
-lock; 130 interrupted.
+Exit codes are listed once, in :data:`pgvsearch.errors.EXIT_CODE_MEANINGS`.
 """
 
 from __future__ import annotations
@@ -17,21 +14,17 @@ from typing import TYPE_CHECKING, Any, Iterator, List, Optional
 
 import typer
 
-from .errors import ConfigError, ExitCode, PgvsearchError, UsageError
+from ..errors import ConfigError, ExitCode, UsageError, describe_error, exit_codes_help, is_usage_error
 
 if TYPE_CHECKING:
     import psycopg
 
-    from .config import Settings
-    from .db import Collection
-    from .embedding import Embedder
-    from .search import SearchOptions
+    from ..config import Settings
+    from ..store import Collection
+    from ..embedding import Embedder
+    from ..search import SearchOptions
 
-EXIT_CODES_HELP = (
-    "Exit codes: 0 ok, 1 unexpected error, 2 usage error, 3 partial success (inputs skipped), "
-    "4 configuration/schema mismatch, 5 database unreachable or authentication failed, "
-    "6 language-model error, 75 another ingest holds the lock, 130 interrupted."
-)
+EXIT_CODES_HELP = exit_codes_help()
 
 app = typer.Typer(
     name="pgvsearch",
@@ -65,14 +58,14 @@ def _err(message: str) -> None:
 
 
 def _settings(dsn: str | None, collection: str | None) -> "Settings":
-    from .config import resolve_settings
+    from ..config import resolve_settings
 
     return resolve_settings(dsn=dsn, collection=collection)
 
 
 @contextmanager
 def _connection(settings: "Settings") -> Iterator["psycopg.Connection[Any]"]:
-    from .db import connect
+    from ..store import connect
 
     conn = connect(settings)
     try:
@@ -88,7 +81,7 @@ QUERY_PRECISION = "fp32"
 
 
 def _load_embedder(model: str, settings: "Settings", quiet: bool = False, precision: str = "fp32", quick_start: bool = False) -> "Embedder":
-    from .embedding import load_embedder
+    from ..embedding import load_embedder
 
     return load_embedder(
         model, cache_dir=settings.model_cache, precision=precision, quick_start=quick_start,
@@ -97,7 +90,7 @@ def _load_embedder(model: str, settings: "Settings", quiet: bool = False, precis
 
 
 def _collection(conn: "psycopg.Connection[Any]", settings: "Settings", model: str | None) -> "Collection":
-    from .db import require_collection
+    from ..store import require_collection
 
     coll = require_collection(conn, settings.collection)
     if model and model != coll.model:
@@ -136,11 +129,12 @@ def init(
 
     Example: pgvsearch init --collection docs --model all-MiniLM-L6-v2
     """
-    from .db import get_collection
-    from .schema import DEFAULT_PRECISION, check_precision, init_collection
+    from ..store import get_collection
+    from ..embedding import PRECISIONS
+    from ..store import DEFAULT_PRECISION, check_precision, init_collection
 
-    if precision is not None and precision not in ("fp32", "int8"):
-        raise UsageError("--precision must be int8 or fp32")
+    if precision is not None and precision not in PRECISIONS:
+        raise UsageError(f"--precision must be {' or '.join(PRECISIONS)}")
     settings = _settings(dsn, collection)
     with _connection(settings) as conn:
         existing = get_collection(conn, settings.collection)
@@ -166,7 +160,7 @@ def init(
         "storage": coll.storage, "chunk_tokens": coll.chunk_tokens, "chunk_overlap": coll.chunk_overlap,
         "precision": coll.precision, "backend": embedder.backend,
     }
-    from .render import pick_format, print_json
+    from ..render import pick_format, print_json
 
     if pick_format(fmt) == "json":
         print_json(info)
@@ -197,8 +191,8 @@ def ingest(
 
     Example: pgvsearch ingest ./docs --include '*.md' --prune
     """
-    from .ingest import Ingestor, IngestReport
-    from .render import ingest_summary, print_json
+    from ..ingest import Ingestor, IngestReport
+    from ..render import ingest_summary, print_json
 
     ingestor: Ingestor | None = None
     settings: Settings | None = None
@@ -223,7 +217,7 @@ def ingest(
         if report and not isinstance(exc, typer.Exit):
             name = settings.collection if settings is not None else collection or ""
             failed = ingestor.report if ingestor is not None else IngestReport(collection=name)
-            failed.error = _error_message(exc)[0]
+            failed.error = describe_error(exc)[0]
             _write_report(report, failed.to_dict())
         raise
     data = result.to_dict()
@@ -277,8 +271,8 @@ def _run_search(
     mode: str, query: str | None, queries: str | None, options: "SearchOptions", fmt: str | None,
     show_sql: bool, model: str | None, dsn: str | None, collection: str | None,
 ) -> None:
-    from .render import pick_format, print_hits
-    from .search import Searcher, read_queries
+    from ..render import pick_format, print_hits
+    from ..search import Searcher, read_queries
 
     if (query is None) == (queries is None):
         raise UsageError("give a QUERY or --queries FILE (not both)")
@@ -302,7 +296,7 @@ def _run_search(
 
 
 def _options(k: int, candidates: int, prefix: str | None, meta: list[str] | None, **extra: Any) -> "SearchOptions":
-    from .search import SearchOptions
+    from ..search import SearchOptions
 
     return SearchOptions(k=k, candidates=candidates, prefix=prefix, metadata=_parse_meta(meta), **extra)
 
@@ -403,12 +397,12 @@ def ask_command(
 
     Example: OPENAI_BASE_URL=http://localhost:11434/v1 pgvsearch ask "how do I get a refund?" --llm-model llama3.1
     """
-    from .ask import ask, prompt_request, resolve_llm, retrieve
-    from .render import answer_writer, pick_format, print_answer, print_json
+    from ..ask import ask, prompt_request, resolve_llm, retrieve
+    from ..render import answer_writer, pick_format, print_answer, print_json
 
     if not question.strip():
         raise UsageError("the question is empty")
-    from .search import require_text
+    from ..search import require_text
 
     require_text(question, "the question")
     settings = _settings(dsn, collection)
@@ -457,9 +451,9 @@ def eval_command(
 
     Example: pgvsearch eval --queries queries.jsonl --qrels qrels/test.tsv --rrf-k 20,60,100
     """
-    from .evaluate import evaluate, parse_list, read_qrels, variants
-    from .render import eval_fields, pick_format, print_csv, print_eval, print_json
-    from .search import MODES, Searcher, SearchOptions, read_queries
+    from ..evaluate import evaluate, parse_list, read_qrels, variants
+    from ..render import eval_fields, pick_format, print_csv, print_eval, print_json
+    from ..search import MODES, Searcher, SearchOptions, read_queries
 
     mode_list = [m.strip() for m in modes.split(",") if m.strip()]
     unknown = [m for m in mode_list if m not in MODES]
@@ -511,9 +505,9 @@ def status(
 
     Example: pgvsearch status --format json
     """
-    from .db import describe_target, list_collections
-    from .render import human_bytes, pick_format, print_csv, print_json, print_mapping_table
-    from .schema import collection_status
+    from ..store import describe_target, list_collections
+    from ..render import human_bytes, pick_format, print_csv, print_json, print_mapping_table
+    from ..store import collection_status
 
     settings = _settings(dsn, collection)
     with _connection(settings) as conn:
@@ -560,8 +554,8 @@ def drop(
 
     Example: pgvsearch drop scratch --yes
     """
-    from .config import validate_collection
-    from .schema import drop_collection
+    from ..config import validate_collection
+    from ..store import drop_collection
 
     validate_collection(name)
     if not yes:
@@ -578,7 +572,7 @@ def drop(
 @server_app.command("start")
 def server_start(debug: bool = DebugOpt) -> None:
     """Start the embedded server (it also starts by itself on first use)."""
-    from .server import ensure_server
+    from ..store import ensure_server
 
     settings = _settings(None, None)
     srv = ensure_server(settings.pgdata)
@@ -588,7 +582,7 @@ def server_start(debug: bool = DebugOpt) -> None:
 @server_app.command("stop")
 def server_stop(debug: bool = DebugOpt) -> None:
     """Stop the embedded server; the next command starts it again."""
-    from .server import stop_server
+    from ..store import stop_server
 
     settings = _settings(None, None)
     stopped = stop_server(settings.pgdata)
@@ -598,8 +592,8 @@ def server_stop(debug: bool = DebugOpt) -> None:
 @server_app.command("status")
 def server_status(fmt: Optional[str] = FormatOpt, debug: bool = DebugOpt) -> None:
     """Say whether the embedded server runs and where its data lives."""
-    from .render import pick_format, print_json
-    from .server import running_server
+    from ..render import pick_format, print_json
+    from ..store import running_server
 
     settings = _settings(None, None)
     srv = running_server(settings.pgdata)
@@ -635,11 +629,11 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         code = int(ExitCode.OK)
     except Exception as exc:
-        if debug and not _is_usage_error(exc):
+        if debug and not is_usage_error(exc):
             import traceback
 
             traceback.print_exc()
-        message, code = _error_message(exc)
+        message, code = describe_error(exc)
         _err(f"pgvsearch: {message}")
     code = code if isinstance(code, int) else 0
     if argv is None and args[:1] and args[0] in FAST_EXIT_COMMANDS:
@@ -664,48 +658,6 @@ def _fast_exit(code: int) -> None:
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
-
-
-def _is_usage_error(exc: Exception) -> bool:
-    """Click's (Typer's vendored) UsageError/BadParameter family, without importing it by path."""
-    return hasattr(exc, "format_message") and any(cls.__name__ == "ClickException" for cls in type(exc).__mro__)
-
-
-def _redact_secrets(text: str) -> str:
-    """Backstop for messages we did not write: no DSN password or API key may be printed."""
-    from .config import redact_dsn
-
-    text = redact_dsn(text)
-    for name in ("OPENAI_API_KEY", "PGPASSWORD"):
-        secret = (os.environ.get(name) or "").strip()
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
-def _error_message(exc: BaseException) -> tuple[str, int]:
-    """The one line that explains ``exc`` (secrets redacted) and the exit code it gives."""
-    if isinstance(exc, KeyboardInterrupt):
-        return "interrupted", int(ExitCode.INTERRUPTED)
-    if isinstance(exc, PgvsearchError):
-        return f"error: {exc}", int(exc.exit_code)
-    if _is_usage_error(exc):
-        return f"error: {exc.format_message()}", int(ExitCode.USAGE)  # type: ignore[attr-defined]
-    message = _redact_secrets(" ".join(str(exc).split()))
-    if type(exc).__module__.startswith("psycopg"):
-        import psycopg
-
-        state = getattr(exc, "sqlstate", None) or ""
-        # Connection exceptions (class 08), administrator shutdowns (57P0x) or a connection
-        # that broke without a SQLSTATE: the database went away.
-        if isinstance(exc, psycopg.OperationalError) and (not state or state.startswith("08") or state.startswith("57P0")):
-            return (f"error: lost the database connection: {message}; committed work is kept, run the command again",
-                    int(ExitCode.DATABASE))
-        if state == "42501":  # insufficient_privilege: a configuration matter, not a crash
-            primary = _redact_secrets(getattr(getattr(exc, "diag", None), "message_primary", None) or message)
-            return (f"error: the database refused: {primary}; pgvsearch needs CREATE on the database for `init` "
-                    "(its schemas) and ownership of a collection's schema to write to it", int(ExitCode.CONFIG))
-    return f"unexpected error: {type(exc).__name__}: {message} (run with --debug for the traceback)", int(ExitCode.UNEXPECTED)
 
 
 if __name__ == "__main__":  # pragma: no cover

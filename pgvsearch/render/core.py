@@ -8,9 +8,9 @@ import sys
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 if TYPE_CHECKING:
-    from .ask import Answer
-    from .ingest import IngestReport
-    from .search import Hit
+    from ..ask import Answer
+    from ..ingest import IngestReport
+    from ..search import Hit
 
 FORMATS = ("table", "json", "csv")
 PIPE_WIDTH = 160  # tables written to a pipe or file are not squeezed into 80 columns
@@ -27,7 +27,7 @@ def pick_format(requested: str | None, stream: IO[str] | None = None) -> str:
     """Tables on a terminal, JSON lines when piped (unless asked otherwise)."""
     if requested:
         if requested not in FORMATS:
-            from .errors import UsageError
+            from ..errors import UsageError
 
             raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {requested!r}")
         return requested

@@ -12,7 +12,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import DatabaseError
+from ..errors import DatabaseError
 
 DATABASE = "pgvsearch"
 SUPERUSER = "postgres"

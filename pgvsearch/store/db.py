@@ -14,12 +14,15 @@ from datetime import datetime
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from .config import Settings, redact_dsn
-from .errors import ConfigError, DatabaseError, LockedError
+from ..config import Settings
+from ..errors import ConfigError, DatabaseError, LockedError
+from ..redact import redact_dsn, redact_secrets
 
 if TYPE_CHECKING:
     import psycopg
     from psycopg import sql as psql
+
+    from ..embedding import Embedder
 
 MIN_PGVECTOR = (0, 5, 0)
 HALFVEC_PGVECTOR = (0, 7, 0)
@@ -113,18 +116,13 @@ def _reason(exc: Exception, settings: Settings) -> str:
     marker = "failed: "
     if marker in text:
         text = text.rsplit(marker, 1)[-1]
-    text = redact_dsn(text)
     from psycopg.conninfo import conninfo_to_dict
 
     try:
         password = conninfo_to_dict(settings.dsn or "").get("password")
     except Exception:
         password = None
-    import os
-
-    for secret in (password, os.environ.get("PGPASSWORD")):
-        if secret:
-            text = text.replace(str(secret), "***")
+    text = redact_secrets(text, password)
     return text or "connection failed"
 
 
@@ -165,6 +163,14 @@ class Collection:
         base = f"{self.model}|{self.precision}|{self.dimension}|{self.storage}|{self.chunk_tokens}|{self.chunk_overlap}|{self.text_config}"
         # Appended only when set, so that the content hashes of older collections do not change.
         return f"{base}|{self.word_separators}" if self.word_separators else base
+
+    def check_embedder(self, embedder: "Embedder") -> None:
+        """ConfigError unless ``embedder`` makes vectors of this collection's dimension."""
+        if embedder.dimension != self.dimension:
+            raise ConfigError(
+                f"model {embedder.model_name} makes {embedder.dimension}-dimensional vectors but collection "
+                f"{self.name!r} stores {self.dimension}; use the collection's model ({self.model}) or init a new collection"
+            )
 
     @property
     def separator_spaces(self) -> str:

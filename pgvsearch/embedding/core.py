@@ -40,8 +40,9 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from pgvsearch.errors import ConfigError, EmbeddingError
-from pgvsearch.quantize import INT8_RECIPE, quantize_int8  # stdlib + numpy only at import
+from ..errors import ConfigError, EmbeddingError
+from .choices import BACKENDS, DEFAULT_MODEL, PRECISIONS
+from .quantize import INT8_RECIPE, quantize_int8  # stdlib + numpy only at import
 
 if TYPE_CHECKING:  # pragma: no cover - typing only, never imported at run time
     import onnxruntime
@@ -60,9 +61,6 @@ __all__ = [
     "resolve_model_source",
 ]
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-BACKENDS: tuple[str, ...] = ("auto", "onnx", "torch")
-PRECISIONS: tuple[str, ...] = ("fp32", "int8")
 
 # Bump when the cache layout or the exported graph's contract changes: old caches are re-exported.
 CACHE_FORMAT_VERSION = 2  # 2: transformer-fused graph, weights in model.onnx.data, int8 recipe
@@ -354,7 +352,7 @@ def _normalize(vectors: np.ndarray) -> np.ndarray:
     return normalized
 
 
-def _check_vectors(vectors: np.ndarray, n_texts: int, dimension: int) -> np.ndarray:
+def check_vectors(vectors: np.ndarray, n_texts: int, dimension: int) -> np.ndarray:
     """Raise EmbeddingError unless ``vectors`` is (n_texts, dimension), finite and non-zero."""
     if vectors.ndim != 2 or vectors.shape[0] != n_texts:
         raise EmbeddingError(
@@ -517,7 +515,7 @@ class OnnxEmbedder:
                 )
             out[idx] = pooled
         # Check before normalizing, so a zero vector is reported as such rather than as NaN.
-        return _normalize(_check_vectors(out, len(texts), self.dimension))
+        return _normalize(check_vectors(out, len(texts), self.dimension))
 
 
 # --------------------------------------------------------------------------------------------
@@ -567,7 +565,7 @@ class TorchEmbedder:
             convert_to_numpy=True,
             show_progress_bar=False,
         )
-        return _check_vectors(np.asarray(vectors, dtype=np.float32), len(texts), self.dimension)
+        return check_vectors(np.asarray(vectors, dtype=np.float32), len(texts), self.dimension)
 
 
 def _st_dimension(st_model: SentenceTransformer) -> int | None:

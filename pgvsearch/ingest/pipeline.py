@@ -21,16 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, Sequence
 
-from .chunking import Chunk, Chunker
-from .db import Collection, acquire_ingest_lock, release_ingest_lock, sql_statement
-from .errors import ConfigError, EmbeddingError
-from .parsers import DEFAULT_MAX_BYTES, Skipped, SourceDocument, _display, discover, parse_file, parse_stream
+from ..chunking import Chunk, Chunker
+from ..store import Collection, acquire_ingest_lock, release_ingest_lock, sql_statement
+from ..errors import ConfigError, EmbeddingError
+from ..sources import DEFAULT_MAX_BYTES, Skipped, SourceDocument, display_path, discover, parse_file, parse_stream
 
 if TYPE_CHECKING:
     import numpy as np
     import psycopg
 
-    from .embedding import Embedder
+    from ..embedding import Embedder
 
 VOLATILE_METADATA = frozenset({"mtime", "size", "line"})
 SEGMENT_CHARS = 30_000  # keeps tsvector positions under 16383, so term frequencies are exact
@@ -224,11 +224,7 @@ class Ingestor:
         batch_chunks: int = 256,
         on_progress: Callable[[int], None] | None = None,
     ) -> None:
-        if embedder.dimension != coll.dimension:
-            raise ConfigError(
-                f"model {embedder.model_name} makes {embedder.dimension}-dimensional vectors but collection "
-                f"{coll.name!r} stores {coll.dimension}; use the collection's model ({coll.model}) or init a new collection"
-            )
+        coll.check_embedder(embedder)
         precision = getattr(embedder, "precision", coll.precision)
         if precision != coll.precision:
             raise ConfigError(
@@ -276,7 +272,7 @@ class Ingestor:
                 continue
             file_path, root = item
             yield from parse_file(file_path, root, max_bytes=self.max_bytes)
-            self._read_files.add(_display(str(file_path)))
+            self._read_files.add(display_path(str(file_path)))
             if self.on_progress:
                 self.on_progress(1)
 
@@ -504,8 +500,8 @@ class Ingestor:
         # os.path.abspath also normalizes (no "..": one spelling per path, as discover reads them).
         # os.path.abspath also normalizes ("a/../b" is "b"): one spelling per path, as sources have.
         self._walk = sorted({os.path.abspath(p) for p in paths if p != "-"}, key=lambda p: (not os.path.isdir(p), len(Path(p).parts), p))
-        self._folders = [_display(p).rstrip("/") + "/" for p in self._walk if os.path.isdir(p)]
-        self._given = {_display(p) for p in self._walk if not os.path.isdir(p)}
+        self._folders = [display_path(p).rstrip("/") + "/" for p in self._walk if os.path.isdir(p)]
+        self._given = {display_path(p) for p in self._walk if not os.path.isdir(p)}
         try:
             register_vector(self.conn)
             for doc_id, digest, source in self.conn.execute(sql_statement("document_hashes", schema=self.coll.schema)):
@@ -537,7 +533,7 @@ class Ingestor:
         """Whether to build the HNSW index after this run: when the collection is empty its
         index is dropped first (one build after the load beats inserting every vector into the
         graph), and an index found missing (a bulk load killed before it finished) is rebuilt."""
-        from .schema import drop_vector_index, vector_index_exists
+        from ..store import drop_vector_index, vector_index_exists
 
         if not self._existing:
             drop_vector_index(self.conn, self.coll)
@@ -548,7 +544,7 @@ class Ingestor:
         """Build the HNSW index (and the planner statistics) after a bulk load. Runs after an
         interruption too, so that what was committed is indexed; when it cannot run, semantic
         search still works (exactly, by a scan) and the next ingest builds the index."""
-        from .schema import build_vector_index
+        from ..store import build_vector_index
 
         if self.conn.closed or self.conn.broken:
             return

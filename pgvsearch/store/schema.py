@@ -17,7 +17,8 @@ from .db import (
     schema_for,
     sql_statement,
 )
-from .errors import ConfigError, UsageError
+from ..embedding import PRECISIONS
+from ..errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     import psycopg
@@ -103,8 +104,8 @@ def init_collection(
     Raises ConfigError when the collection exists with another model or dimension, or with
     another value of a setting that is given: they are fixed when a collection is created.
     """
-    if precision is not None and precision not in ("fp32", "int8"):
-        raise UsageError(f"precision must be fp32 or int8, not {precision!r}")
+    if precision is not None and precision not in PRECISIONS:
+        raise UsageError(f"precision must be {' or '.join(PRECISIONS)}, not {precision!r}")
     tokens = chunk_tokens if chunk_tokens is not None else min(DEFAULT_CHUNK_TOKENS, max_seq_length)
     if tokens < MIN_CHUNK_TOKENS:
         raise UsageError(f"--chunk-tokens must be at least {MIN_CHUNK_TOKENS}")

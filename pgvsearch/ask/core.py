@@ -30,15 +30,16 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from .errors import LLMError, UsageError
+from ..errors import LLMError, UsageError
+from ..redact import redact_tokens as redact
 
 if TYPE_CHECKING:
     import psycopg
 
-    from .config import Settings
-    from .db import Collection
-    from .embedding import Embedder
-    from .search import Hit, SearchOptions
+    from ..config import Settings
+    from ..store import Collection
+    from ..embedding import Embedder
+    from ..search import Hit, SearchOptions
 
 DEFAULT_CONTEXT_TOKENS = 3000
 DEFAULT_K = 5
@@ -89,7 +90,6 @@ _CONTEXT_TOO_LONG_RE = re.compile(
     r"|maximum (?:number of )?tokens|prompt is too long|exceeds? the (?:model'?s? )?(?:max|context)",
     re.IGNORECASE,
 )
-_SECRET_RE = re.compile(r"(Bearer\s+)\S+|\bsk-[A-Za-z0-9_\-]{6,}", re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------------------------
@@ -317,7 +317,7 @@ def _with_sections(parts: Sequence[tuple[int, str, str]], title: str) -> list[st
 
 def chunk_windows(conn: "psycopg.Connection[Any]", coll: "Collection", hits: Sequence["Hit"], radius: int = WINDOW_CHUNKS) -> dict[tuple[str, int], Window]:
     """For each hit, its chunk and up to ``radius`` neighbouring chunks on each side of its document."""
-    from .db import sql_statement
+    from ..store import sql_statement
 
     if radius < 1 or not hits:
         return {}
@@ -483,12 +483,6 @@ class _Retry(Exception):
         super().__init__(message)
         self.message = message
         self.delay = delay
-
-
-def redact(text: str, secret: str | None) -> str:
-    if secret:
-        text = text.replace(secret, "***")
-    return _SECRET_RE.sub(lambda m: (m.group(1) or "") + "***", text)
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -728,7 +722,7 @@ def retrieve(
     context_tokens: int = DEFAULT_CONTEXT_TOKENS,
 ) -> list[Passage]:
     """Hybrid-ranked chunks for ``question`` that fit in ``context_tokens`` (counted with the embedder's tokenizer)."""
-    from .search import SearchOptions, Searcher
+    from ..search import SearchOptions, Searcher
 
     if not question or not question.strip():
         raise UsageError("the question is empty")

@@ -13,14 +13,14 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from .db import ITERATIVE_SCAN_PGVECTOR, Collection, pgvector_version, sql_statement, sql_text
-from .errors import UsageError
+from ..store import ITERATIVE_SCAN_PGVECTOR, Collection, pgvector_version, sql_statement, sql_text
+from ..errors import UsageError
 
 if TYPE_CHECKING:
     import psycopg
     from psycopg import sql as psql
 
-    from .embedding import Embedder
+    from ..embedding import Embedder
 
 MODES = ("semantic", "keyword", "hybrid")
 FUSIONS = ("rrf", "dbsf")
@@ -139,13 +139,7 @@ class Searcher:
 
     def embed_queries(self, texts: Sequence[str]) -> list[str]:
         emb = self.embedder
-        if emb.dimension != self.coll.dimension:
-            from .errors import ConfigError
-
-            raise ConfigError(
-                f"model {emb.model_name} makes {emb.dimension}-dimensional vectors but collection "
-                f"{self.coll.name!r} stores {self.coll.dimension}"
-            )
+        self.coll.check_embedder(emb)
         return [vector_literal(v) for v in emb.embed(list(texts))]
 
     # -- composition -------------------------------------------------------------------
