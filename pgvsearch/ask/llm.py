@@ -1,7 +1,10 @@
 """Which language model to ask: :class:`LLMConfig` and :func:`resolve_llm`, or the note shown instead.
 
-The API key is only ever set on the request's Authorization header (see ``client``) and never
-appears in a repr.
+The endpoint URL and model name come from :class:`~pgvsearch.config.Settings` (already resolved:
+command line > ``OPENAI_BASE_URL`` / ``PGVSEARCH_LLM_MODEL`` > config file). Two values are read
+from the environment here and nowhere else (:func:`_api_key`, :func:`_retry_base`): the API key,
+``OPENAI_API_KEY``, which stays out of Settings and config files so it is never printed with
+them (nor in :class:`LLMConfig`'s repr); and ``PGVSEARCH_LLM_RETRY_BASE``, the first backoff delay.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping
 
+from ..config import resolve_llm_endpoint
 from ..errors import LLMError, UsageError
 
 if TYPE_CHECKING:
@@ -83,13 +87,18 @@ def resolve_llm(
     """The model to ask, or ``None`` and the one-line note to show instead.
 
     ``url``/``model`` are command-line values; they win over ``settings`` (which already
-    resolved OPENAI_BASE_URL / PGVSEARCH_LLM_MODEL / the config file). The API key comes from
-    OPENAI_API_KEY only. A model is configured when a URL or a key is present and a model
-    name is known; a key alone means OpenAI with gpt-4o-mini.
+    resolved OPENAI_BASE_URL / PGVSEARCH_LLM_MODEL / the config file). Without ``settings``
+    the URL and model come from ``environ`` by the same rule (no config file). The API key
+    comes from OPENAI_API_KEY only. A model is configured when a URL or a key is present and
+    a model name is known; a key alone means OpenAI with gpt-4o-mini.
     """
     env = os.environ if environ is None else environ
-    base = url or (settings.llm_url if settings else None) or env.get("OPENAI_BASE_URL") or None
-    name = model or (settings.llm_model if settings else None) or env.get("PGVSEARCH_LLM_MODEL") or None
+    if settings is None:
+        known_url, known_model = resolve_llm_endpoint(environ=env)
+    else:
+        known_url, known_model = settings.llm_url, settings.llm_model
+    base = url or known_url or None
+    name = model or known_model or None
     key = _api_key(env)
     if timeout <= 0:
         raise UsageError("--llm-timeout must be a positive number of seconds")
