@@ -104,6 +104,21 @@ def validate_collection(name: str) -> str:
     return name
 
 
+def resolve_llm_endpoint(
+    url: str | None = None,
+    model: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    file_cfg: Mapping[str, Any] | None = None,
+) -> tuple[str | None, str | None]:
+    """The language model's URL and name: command line > ``OPENAI_BASE_URL`` /
+    ``PGVSEARCH_LLM_MODEL`` > config file ``llm_url`` / ``llm_model``."""
+    env = os.environ if environ is None else environ
+    file_cfg = file_cfg or {}
+    return (url or env.get("OPENAI_BASE_URL") or file_cfg.get("llm_url"),
+            model or env.get("PGVSEARCH_LLM_MODEL") or file_cfg.get("llm_model"))
+
+
 def resolve_settings(
     *,
     dsn: str | None = None,
@@ -150,13 +165,14 @@ def resolve_settings(
     except (TypeError, ValueError):
         raise ConfigError(f"connect_timeout must be a whole number of seconds, got {timeout_raw!r}") from None
 
+    llm_url, llm_model = resolve_llm_endpoint(llm_url, llm_model, environ=env, file_cfg=file_cfg)
     return Settings(
         dsn=resolved_dsn,
         dsn_source=source,
         home=home_path,
         collection=validate_collection(str(name)),
         connect_timeout=timeout,
-        llm_url=llm_url or env.get("OPENAI_BASE_URL") or file_cfg.get("llm_url"),
-        llm_model=llm_model or env.get("PGVSEARCH_LLM_MODEL") or file_cfg.get("llm_model"),
+        llm_url=llm_url,
+        llm_model=llm_model,
         config_path=config_path if file_cfg else None,
     )

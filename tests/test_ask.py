@@ -214,7 +214,7 @@ def test_a_passage_takes_its_neighbouring_chunks_when_they_fit() -> None:
 
 
 def test_windows_name_a_section_only_where_the_window_enters_it() -> None:
-    from pgvsearch.ask.core import _with_sections
+    from pgvsearch.ask.passages import _with_sections
 
     parts = [
         (3, "Manual > Install", "install text"),           # starts mid-section: named

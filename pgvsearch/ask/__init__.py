@@ -1,24 +1,20 @@
-"""Ask: retrieve passages, then answer with a language model (or extractively), citing sources."""
+"""Ask: retrieve passages, then answer with a language model (or extractively), citing sources.
 
-from .core import (
-    NO_LLM_NOTE,
-    NO_MODEL_NAME_NOTE,
-    OPENAI_BASE_URL,
-    Answer,
-    ChatClient,
-    LLMConfig,
-    Passage,
-    ask,
-    ask_question,
-    build_messages,
-    chunk_windows,
-    cited_numbers,
-    cited_sources,
-    extractive_answer,
-    join_chunks,
-    prompt_request,
-    resolve_llm,
-    retrieve,
-    select_passages,
-    split_sentences,
-)
+``ask`` retrieves with the hybrid ranking, fits the best chunks into a token budget and then
+either streams an answer from any OpenAI-compatible Chat Completions endpoint (OpenAI,
+Ollama, vLLM, llama.cpp server, LM Studio) or, with no model configured, answers
+extractively: the passages' sentences closest to the question, each with its citation.
+
+The flow, one module each: ``retrieval`` (hybrid hits and their neighbouring chunks) ->
+``passages`` (windows fitted into the budget) -> ``prompt`` (messages, citations) ->
+``llm`` (which model, from Settings) + ``client`` (HTTP, retries, server-sent events) or
+``extractive`` -> ``answer`` (``ask``, the whole flow).
+"""
+
+from .answer import Answer, ask, ask_question
+from .client import ChatClient
+from .extractive import extractive_answer, split_sentences
+from .llm import NO_LLM_NOTE, NO_MODEL_NAME_NOTE, OPENAI_BASE_URL, LLMConfig, resolve_llm
+from .passages import Passage, join_chunks, select_passages
+from .prompt import build_messages, cited_numbers, cited_sources, prompt_request
+from .retrieval import chunk_windows, retrieve

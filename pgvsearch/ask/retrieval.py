@@ -1,0 +1,61 @@
+"""Retrieval for ask: the hybrid ranking's best chunks, with their neighbouring chunks read
+from the store, fitted into the context budget."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+from ..errors import UsageError
+from .passages import WINDOW_CHUNKS, Passage, Window, _with_sections, join_chunks, select_passages
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from ..embedding import Embedder
+    from ..search import Hit, SearchOptions
+    from ..store import Collection
+
+DEFAULT_CONTEXT_TOKENS = 3000
+DEFAULT_K = 5
+
+
+def retrieve(
+    conn: "psycopg.Connection[Any]",
+    coll: "Collection",
+    embedder: "Embedder",
+    question: str,
+    options: "SearchOptions | None" = None,
+    *,
+    context_tokens: int = DEFAULT_CONTEXT_TOKENS,
+) -> list[Passage]:
+    """Hybrid-ranked chunks for ``question`` that fit in ``context_tokens`` (counted with the embedder's tokenizer)."""
+    from ..search import SearchOptions, Searcher
+
+    if not question or not question.strip():
+        raise UsageError("the question is empty")
+    if context_tokens < 1:
+        raise UsageError("--context-tokens must be at least 1")
+    hits = Searcher(conn, coll, embedder).run(question, "hybrid", options or SearchOptions(k=DEFAULT_K))
+    return select_passages(hits, context_tokens, embedder.count_tokens, chunk_windows(conn, coll, hits))
+
+
+def chunk_windows(conn: "psycopg.Connection[Any]", coll: "Collection", hits: Sequence["Hit"], radius: int = WINDOW_CHUNKS) -> dict[tuple[str, int], Window]:
+    """For each hit, its chunk and up to ``radius`` neighbouring chunks on each side of its document."""
+    from ..store import sql_statement
+
+    if radius < 1 or not hits:
+        return {}
+    rows = conn.execute(
+        sql_statement("chunk_windows", schema=coll.schema),
+        {"doc_ids": [h.doc_id for h in hits], "positions": [h.chunk for h in hits], "radius": radius},
+    ).fetchall()
+    found: dict[str, list[tuple[int, str, str]]] = {}
+    for doc_id, position, context, content in rows:
+        found.setdefault(doc_id, []).append((int(position), context, content))
+    windows: dict[tuple[str, int], Window] = {}
+    for hit in hits:
+        parts = [p for p in found.get(hit.doc_id, []) if abs(p[0] - hit.chunk) <= radius]
+        if len(parts) < 2:
+            continue
+        windows[(hit.doc_id, hit.chunk)] = (parts[0][0], parts[-1][0], join_chunks(_with_sections(parts, hit.title), coll.chunk_overlap))
+    return windows
