@@ -1,5 +1,11 @@
-"""The `pgvsearch` command."""
+"""The `pgvsearch` command: a thin Typer layer over the library.
 
-from .app import app, main
+app.py (the app and its command table) -> one module per command group (admin, ingest,
+search, ask, eval, server), sharing options.py (options defined once) and context.py
+(settings, connection, collection, embedder); main.py is the error boundary.
+"""
+
+from .app import app
+from .main import main
 
 __all__ = ["app", "main"]

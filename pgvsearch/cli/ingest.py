@@ -1,0 +1,123 @@
+"""ingest: files -> a collection, with a JSON report a cron job can read (after a failure too)."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Iterator, List, Optional
+
+import typer
+
+from ..errors import ExitCode, UsageError, describe_error
+from .context import connection, err, load_embedder, open_collection, settings_for
+from .options import CollectionName, Debug, Dsn, Model
+from .signals import terminate_as_interrupt
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..ingest import Ingestor, IngestReport
+
+
+def ingest(
+    paths: Annotated[List[str], typer.Argument(help="Files, folders (recursive) or - for stdin.")],
+    include: Annotated[Optional[List[str]], typer.Option("--include", "-i", help="Glob of files to take (repeatable), e.g. '*.md'.")] = None,
+    exclude: Annotated[Optional[List[str]], typer.Option("--exclude", "-x", help="Glob of files to leave out (repeatable).")] = None,
+    prune: Annotated[bool, typer.Option("--prune", help="Delete documents whose files under the given paths are gone.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for another ingest of the collection instead of exiting 75.")] = False,
+    max_size: Annotated[float, typer.Option("--max-size", help="Skip files larger than this many MB.")] = 50.0,
+    batch_chunks: Annotated[int, typer.Option("--batch-chunks", help="Chunks embedded and committed together (whole documents); a crash loses only uncommitted batches (up to about 4 of them), which the next run ingests.", min=1)] = 256,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Write the JSON report (counts, skipped inputs) to this file.")] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="json prints the report on stdout.", show_default=False)] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    model: Model = None,
+    dsn: Dsn = None,
+    collection: CollectionName = None,
+    debug: Debug = False,
+) -> None:
+    """Ingest files into a collection; unchanged documents are skipped without embedding.
+
+    Example: pgvsearch ingest ./docs --include '*.md' --prune
+    """
+    from ..ingest import Ingestor
+
+    with report_on_failure(report, collection) as attempt:
+        if fmt is not None and fmt != "json":
+            raise UsageError("ingest --format takes json (the report on stdout)")
+        attempt.settings = settings_for(dsn, collection)
+        with connection(attempt.settings) as conn:
+            coll = open_collection(conn, attempt.settings, model)
+            embedder = load_embedder(coll.model, attempt.settings, quiet, coll.precision)
+            ingestor = attempt.ingestor = Ingestor(conn, coll, embedder, max_bytes=int(max_size * 1024 * 1024), batch_chunks=batch_chunks)
+            progress = _progress_bar(quiet)
+            ingestor.on_progress = progress.update if progress is not None else None
+            try:
+                with terminate_as_interrupt():
+                    result = ingestor.run(paths, include=include or (), exclude=exclude or (), prune=prune, wait=wait)
+            finally:
+                if progress is not None:
+                    progress.close()
+    _finish(result, report, fmt, quiet)
+
+
+def _finish(result: "IngestReport", report: Path | None, fmt: str | None, quiet: bool) -> None:
+    """Write and print the report; a partial or interrupted run exits with its own code."""
+    from ..render import ingest_summary, print_json
+
+    data = result.to_dict()
+    if report:
+        write_report(report, data)
+    if fmt == "json":
+        print_json(data)
+    if not quiet or result.interrupted:
+        err(ingest_summary(result))
+    elif result.partial:
+        # --quiet keeps cron mail empty unless something went wrong: the skips are that something.
+        err("\n".join(f"skipped {item['path']}: {item['reason']}" for item in result.skipped))
+    if result.interrupted:
+        raise typer.Exit(int(ExitCode.INTERRUPTED))
+    if result.partial:
+        raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+class _Attempt:
+    """How far an ingest got: what its failure report is written from."""
+
+    def __init__(self) -> None:
+        self.settings: Settings | None = None
+        self.ingestor: Ingestor | None = None
+
+
+@contextmanager
+def report_on_failure(path: Path | None, collection: str | None) -> Iterator[_Attempt]:
+    """On any failure (Ctrl-C too), write the report of what was committed and the error to ``path``."""
+    attempt = _Attempt()
+    try:
+        yield attempt
+    except BaseException as exc:
+        # A cron job reads the report after a failure too: it says what failed and what was committed.
+        if path and not isinstance(exc, typer.Exit):
+            from ..ingest import IngestReport
+
+            name = attempt.settings.collection if attempt.settings is not None else collection or ""
+            failed = attempt.ingestor.report if attempt.ingestor is not None else IngestReport(collection=name)
+            failed.error = describe_error(exc)[0]
+            write_report(path, failed.to_dict())
+        raise
+
+
+def write_report(path: Path, data: dict[str, Any]) -> None:
+    import json
+
+    try:
+        path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    except OSError as exc:
+        err(f"pgvsearch: warning: cannot write the report {path}: {exc.strerror or exc}")
+
+
+def _progress_bar(quiet: bool) -> Any:
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(unit="file", file=sys.stderr, dynamic_ncols=True, leave=False)
