@@ -2,7 +2,8 @@
 sentence-transformers when a model cannot run through ONNX.
 
 With a valid cache, neither torch, transformers nor sentence_transformers is imported: the
-export modules import them only inside the functions that export.
+export modules import them only inside the functions that export, and this module imports the
+export modules only when it exports (a query's cold start does not pay for them).
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError
 from .cache import export_lock, move_aside, new_temp_folder, publish, remove_leftovers, valid_cache
 from .choices import DEFAULT_MODEL, check_backend_name, check_precision_name
-from .export import export_fp32
-from .int8 import export_int8
 from .models import cache_slug, resolve_model_source
 from .onnx_runtime import OnnxEmbedder
 from .protocol import Embedder
@@ -56,6 +55,9 @@ def _export(
     model: str, cache_dir: Path, precision: str, folder: Path, st_model: SentenceTransformer | None
 ) -> SentenceTransformer | None:
     """Export ``folder`` (holding its lock); returns the sentence-transformers model if one was loaded."""
+    from .export import export_fp32  # here, not at the top: loading a valid cache never needs them
+    from .int8 import export_int8
+
     if precision == "int8":
         fp32_folder, _ = ensure_onnx(model, cache_dir, "fp32", st_model)
     try:
