@@ -4,17 +4,25 @@ Each chunk is at most ``max_tokens`` model tokens *including* its context line (
 heading path) and the model's special tokens, so nothing is silently truncated when it is
 embedded. Splitting prefers Markdown headings, then paragraphs, sentences and words
 (semantic-text-splitter), with a token overlap between neighbouring chunks.
+
+Tokens are counted by the model's Hugging Face fast tokenizer when the embedder has one (the
+fast path: the splitter counts in Rust), or else by any ``text -> token count`` callable, such
+as the embedder's own ``count_tokens``.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol, Union
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
+
+TokenCounter = Callable[[str], int]
+"""Number of model tokens in a text, without special tokens and untruncated."""
 
 MAX_CONTEXT_TOKENS = 48
 SPECIAL_TOKENS = 2  # [CLS] ... [SEP] for BERT-style models; see Chunker.special_tokens
@@ -35,24 +43,88 @@ class Chunk:
         return f"{self.context}\n{self.content}"
 
 
-class Chunker:
-    """Splits documents for one model; construct once per run (building splitters is not free)."""
+class _TokenCountingModel(Protocol):
+    """What :meth:`Chunker.for_embedder` needs of an embedder (a ``tokenizer()`` method is optional)."""
 
-    def __init__(self, tokenizer: "Tokenizer", *, max_tokens: int, overlap: int, special_tokens: int | None = None):
-        self._tokenizer = tokenizer
+    max_seq_length: int
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+class Chunker:
+    """Splits documents for one model; construct once per run (building splitters is not free).
+
+    ``tokenizer`` is the model's Hugging Face fast tokenizer (``tokenizers.Tokenizer``, with
+    truncation and padding off) or a :data:`TokenCounter`.
+    """
+
+    def __init__(
+        self,
+        tokenizer: Union["Tokenizer", TokenCounter],
+        *,
+        max_tokens: int,
+        overlap: int,
+        special_tokens: int | None = None,
+    ):
+        # A tokenizers.Tokenizer has encode(); a counter is any callable.
+        self._tokenizer: Any = tokenizer if hasattr(tokenizer, "encode") else None
+        self._counter: TokenCounter | None = None if self._tokenizer is not None else tokenizer  # type: ignore[assignment]
+        if self._tokenizer is None and not callable(self._counter):
+            raise TypeError("Chunker needs a tokenizers.Tokenizer or a callable counting tokens")
         self.max_tokens = max_tokens
         self.overlap = overlap
         self.special_tokens = SPECIAL_TOKENS if special_tokens is None else special_tokens
         self._splitters: dict[tuple[bool, int], object] = {}
 
+    @classmethod
+    def for_embedder(
+        cls, embedder: _TokenCountingModel, *, max_tokens: int, overlap: int, special_tokens: int | None = None
+    ) -> "Chunker":
+        """A chunker counting tokens as ``embedder``'s model does, with chunks that fit its window
+        (``max_tokens`` is capped at ``embedder.max_seq_length``).
+
+        Uses the embedder's Hugging Face tokenizer when it offers ``tokenizer()`` (both current
+        backends do: the splitter then counts in Rust), else its ``count_tokens``.
+        """
+        max_tokens = min(max_tokens, embedder.max_seq_length)
+        tokenizer = getattr(embedder, "tokenizer", None)
+        counting: Any = tokenizer() if callable(tokenizer) else embedder.count_tokens
+        return cls(counting, max_tokens=max_tokens, overlap=overlap, special_tokens=special_tokens)
+
     def count_tokens(self, text: str) -> int:
+        if self._counter is not None:
+            return int(self._counter(text))
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
 
     def _truncate(self, text: str, limit: int) -> str:
+        """``text`` cut after its first ``limit`` tokens (and marked with an ellipsis) if it is longer."""
+        if self._counter is not None:
+            return self._truncate_by_count(text, limit)
         enc = self._tokenizer.encode(text, add_special_tokens=False)
         if len(enc.ids) <= limit:
             return text
         end = enc.offsets[limit - 1][1]
+        return text[:end].rstrip() + "…"
+
+    def _truncate_by_count(self, text: str, limit: int) -> str:
+        """Without token offsets: the longest prefix counting at most ``limit`` tokens, found over
+        word ends (a binary search), then into the next word (a tokenizer may cut inside one)."""
+        if self.count_tokens(text) <= limit:
+            return text
+        words = [m.span() for m in re.finditer(r"\S+", text)]
+        low, high = -1, len(words) - 1  # prefixes through words[low] fit; through words[high] do not
+        while high - low > 1:
+            middle = (low + high) // 2
+            if self.count_tokens(text[: words[middle][1]]) <= limit:
+                low = middle
+            else:
+                high = middle
+        end = words[low][1] if low >= 0 else 0
+        start, stop = words[high]
+        for cut in range(stop - 1, start, -1):
+            if self.count_tokens(text[:cut]) <= limit:
+                end = cut
+                break
         return text[:end].rstrip() + "…"
 
     def _splitter(self, markdown: bool, capacity: int) -> object:
@@ -62,7 +134,10 @@ class Chunker:
 
             cls = MarkdownSplitter if markdown else TextSplitter
             overlap = min(self.overlap, capacity // 2)
-            self._splitters[key] = cls.from_huggingface_tokenizer(self._tokenizer, capacity, overlap=overlap)
+            if self._counter is not None:
+                self._splitters[key] = cls.from_callback(self._counter, capacity, overlap=overlap)
+            else:
+                self._splitters[key] = cls.from_huggingface_tokenizer(self._tokenizer, capacity, overlap=overlap)
         return self._splitters[key]
 
     def split(self, text: str, *, title: str = "", markdown: bool = True) -> list[Chunk]:

@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pgvsearch.embedding import core as emb
+from pgvsearch.embedding import cache as emb_cache
+from pgvsearch.embedding import onnx_runtime as emb_onnx
+from pgvsearch.embedding import protocol as emb_protocol
 from pgvsearch.embedding import DEFAULT_MODEL, Embedder, export_onnx, load_embedder, resolve_model_source
 from pgvsearch.errors import ConfigError, EmbeddingError
 
@@ -105,17 +107,17 @@ def test_metadata_and_cache_layout(onnx_embedder: Embedder, cache_dir: Path) -> 
 def test_stale_cache_is_not_used(onnx_embedder: Embedder, cache_dir: Path) -> None:
     folder = cache_dir / "sentence-transformers__all-MiniLM-L6-v2-fp32"
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert emb._valid_cache(folder, DEFAULT_MODEL, "fp32") == manifest
-    assert emb._valid_cache(folder, DEFAULT_MODEL, "int8") is None
-    assert emb._valid_cache(folder, "other/model", "fp32") is None
+    assert emb_cache.valid_cache(folder, DEFAULT_MODEL, "fp32") == manifest
+    assert emb_cache.valid_cache(folder, DEFAULT_MODEL, "int8") is None
+    assert emb_cache.valid_cache(folder, "other/model", "fp32") is None
     copy = cache_dir / "stale-copy"
     copy.mkdir()
     (copy / "model.onnx").write_bytes(b"x")
     (copy / "tokenizer.json").write_text("{}")
     (copy / "manifest.json").write_text(json.dumps(dict(manifest, fingerprint="0" * 64)))
-    assert emb._valid_cache(copy, DEFAULT_MODEL, "fp32") is None
+    assert emb_cache.valid_cache(copy, DEFAULT_MODEL, "fp32") is None
     (copy / "manifest.json").write_text("{not json")
-    assert emb._valid_cache(copy, DEFAULT_MODEL, "fp32") is None
+    assert emb_cache.valid_cache(copy, DEFAULT_MODEL, "fp32") is None
 
 
 def test_onnx_matches_sentence_transformers(onnx_embedder: Embedder, st_vectors: np.ndarray) -> None:
@@ -174,13 +176,13 @@ def test_non_finite_vectors_raise(onnx_embedder: Embedder, monkeypatch: pytest.M
 
 def test_vector_checks() -> None:
     good = np.full((2, 4), 0.5, dtype=np.float32)
-    assert emb.check_vectors(good, 2, 4) is good
+    assert emb_protocol.check_vectors(good, 2, 4) is good
     with pytest.raises(EmbeddingError, match="length 4, expected 384"):
-        emb.check_vectors(good, 2, 384)
+        emb_protocol.check_vectors(good, 2, 384)
     with pytest.raises(EmbeddingError, match="shape"):
-        emb.check_vectors(good, 3, 4)
+        emb_protocol.check_vectors(good, 3, 4)
     with pytest.raises(EmbeddingError, match="all-zero"):
-        emb.check_vectors(np.zeros((1, 4), dtype=np.float32), 1, 4)
+        emb_protocol.check_vectors(np.zeros((1, 4), dtype=np.float32), 1, 4)
 
 
 def test_tokenizer_agrees_with_model_tokenizer(onnx_embedder: Embedder, st_model: Any) -> None:
@@ -202,12 +204,12 @@ def test_tokenizer_agrees_with_model_tokenizer(onnx_embedder: Embedder, st_model
 def test_batches_are_bounded_by_rows_and_padded_tokens() -> None:
     lengths = np.array([256, 250, 40, 256, 10, 12, 200, 8] + [5] * 100)
     order = np.argsort(-lengths, kind="stable")
-    batches = list(emb._batches(order, lengths, 32, 1024))
+    batches = list(emb_onnx._batches(order, lengths, 32, 1024))
     assert sorted(np.concatenate(batches).tolist()) == list(range(len(lengths)))  # each text exactly once
     for batch in batches:
         assert len(batch) <= 32 and len(batch) * lengths[batch].max() <= 1024
     assert [len(b) for b in batches[:2]] == [4, 25] and len(batches[-1]) <= 32
-    assert [b.tolist() for b in emb._batches(np.array([0]), np.array([5000]), 32, 1024)] == [[0]]  # over budget: alone
+    assert [b.tolist() for b in emb_onnx._batches(np.array([0]), np.array([5000]), 32, 1024)] == [[0]]  # over budget: alone
 
 
 def test_int8_precision(onnx_embedder: Embedder, cache_dir: Path) -> None:
@@ -230,11 +232,11 @@ def test_int8_precision(onnx_embedder: Embedder, cache_dir: Path) -> None:
         assert list(weights[node.input[1]].dims) == [8, 384]
     # An int8 cache of another recipe is stale (it is re-quantized from the fp32 cache, no torch needed).
     folder = cache_dir / "sentence-transformers__all-MiniLM-L6-v2-int8"
-    assert emb._valid_cache(folder, DEFAULT_MODEL, "int8") == manifest
+    assert emb_cache.valid_cache(folder, DEFAULT_MODEL, "int8") == manifest
     stale = cache_dir / "old-recipe-copy"
     shutil.copytree(folder, stale)
     (stale / "manifest.json").write_text(json.dumps(dict(manifest, int8_recipe=1)))
-    assert emb._valid_cache(stale, DEFAULT_MODEL, "int8") is None
+    assert emb_cache.valid_cache(stale, DEFAULT_MODEL, "int8") is None
     shutil.rmtree(stale)
 
 
