@@ -100,3 +100,22 @@ def test_status_and_eval_print_csv(sample_collection: object, tmp_path: Path) ->
     assert all(0 <= float(r["ndcg@10"]) <= 1 for r in rows)
     result = run_cli("eval", "-c", "sample", "--queries", str(queries), "--qrels", str(qrels), "--per-query", "-f", "csv")
     assert result.returncode == 2 and result.stdout == ""
+
+
+def test_version_is_printed_and_matches_the_package() -> None:
+    import pgvsearch
+
+    result = run_cli("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"pgvsearch {pgvsearch.__version__}"
+
+
+def test_shell_completion_script_and_completions() -> None:
+    import os
+
+    script = ROOT / ".venv" / "bin" / "pgvsearch"
+    exe = str(script) if script.exists() else "pgvsearch"
+    shown = subprocess.run([exe, "--show-completion", "bash"], capture_output=True, text=True)
+    assert shown.returncode == 0 and "_PGVSEARCH_COMPLETE" in shown.stdout
+    env = dict(os.environ, COMP_WORDS="pgvsearch hybrid --fu", COMP_CWORD="2", _PGVSEARCH_COMPLETE="complete_bash")
+    completed = subprocess.run([exe], capture_output=True, text=True, env=env)
+    assert completed.returncode == 0 and completed.stdout.split() == ["--fusion"]

@@ -18,11 +18,28 @@ app = typer.Typer(
     name="pgvsearch",
     help="Semantic, keyword and hybrid (RRF) document search on PostgreSQL + pgvector.\n\n" + EXIT_CODES_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"pgvsearch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", "-V", callback=_print_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """Options that come before the command."""
+
+
 server_app = typer.Typer(help="Manage the embedded PostgreSQL server (used when no DSN is configured).", no_args_is_help=True)
 
 # In the order `pgvsearch --help` lists them.
