@@ -126,3 +126,26 @@ def test_variants_expand_bm25_only_for_rankings_that_use_it() -> None:
         variants(["hybrid"], SearchOptions(k=100), fusions=["borda"])
     default = variants(["keyword"], SearchOptions(k=100))
     assert [(v.options.bm25_k1, v.options.bm25_b, v.label) for v in default] == [(1.2, 0.75, {})]
+
+
+def test_every_mode_is_warmed_up_before_any_is_timed() -> None:
+    """Loading the model and the index pages must not be charged to the first mode measured."""
+    from pgvsearch.evaluate import WARM_UP_QUERIES, evaluate, variants
+    from pgvsearch.search import Query, SearchOptions
+
+    calls: list[tuple[str, str]] = []
+
+    class RecordingSearcher:
+        def run(self, text: str, mode: str, options: Any) -> list[Any]:
+            calls.append((mode, text))
+            return []
+
+    queries = [Query(text=f"q{i}", query_id=str(i)) for i in range(WARM_UP_QUERIES + 5)]
+    qrels = {q.query_id: {"d": 1.0} for q in queries}
+    plan = variants(["semantic", "keyword", "hybrid"], SearchOptions(k=100))
+    evaluate(RecordingSearcher(), queries, qrels, plan)  # type: ignore[arg-type]
+    warm = calls[: 3 * WARM_UP_QUERIES]
+    assert {mode for mode, _ in warm} == {"semantic", "keyword", "hybrid"}
+    assert all(count == WARM_UP_QUERIES for count in
+               (sum(1 for mode, _ in warm if mode == m) for m in ("semantic", "keyword", "hybrid")))
+    assert len(calls) == 3 * WARM_UP_QUERIES + 3 * len(queries)  # then each query once per mode, timed
