@@ -20,13 +20,12 @@ from typing import Any, Callable, List, Optional, Sequence
 
 @dataclass(frozen=True)
 class Candidate:
-    """One ranked row of ``sql/hits.sql``; the field names are its column names."""
+    """One ranked row of ``sql/hits.sql``: the field names are its column names (read by name)."""
 
     rank: int
     doc_id: str
     title: str
     source: str
-    metadata: dict[str, Any]
     chunk: int
     text: str
     score: float
@@ -34,22 +33,14 @@ class Candidate:
     keyword_rank: int | None
     similarity: float | None
     bm25: float | None
+    metadata: dict[str, Any]
 
 
 @dataclass(frozen=True)
-class Hit:
-    rank: int
-    doc_id: str
-    title: str
-    source: str
-    chunk: int
-    text: str
-    score: float
-    semantic_rank: int | None
-    keyword_rank: int | None
-    similarity: float | None
-    bm25: float | None
-    metadata: dict[str, Any]
+class Hit(Candidate):
+    """A search result: a candidate that went through the hit stage, with the id of its query
+    when it answers one of many (``Searcher.search_many``)."""
+
     query_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
