@@ -272,7 +272,7 @@ def batches(rng: np.random.Generator, vocab: Vocabulary, space: VectorSpace, n: 
 def load(conn: psycopg.Connection[Any], coll: Collection, rng: np.random.Generator, vocab: Vocabulary,
          space: VectorSpace, n: int) -> tuple[dict[str, Any], np.ndarray]:
     """Load n documents as `pgvsearch ingest` loads an empty collection: HNSW index dropped,
-    built once after the load (pgvsearch.store.schema.build_vector_index); then VACUUM ANALYZE."""
+    built once after the load (pgvsearch.store.vector_index.build_vector_index); then VACUUM ANALYZE."""
     from pgvector.psycopg import register_vector
 
     register_vector(conn)
@@ -317,7 +317,7 @@ def load(conn: psycopg.Connection[Any], coll: Collection, rng: np.random.Generat
         "documents_per_second": round(n / load_seconds, 1),
         "index_build_seconds": round(index_seconds, 2),
         "index_definition": index_definition,
-        "index_build_settings": "pgvsearch.store.schema.build_vector_index: maintenance_work_mem sized to the chunks (<= 2 GiB), "
+        "index_build_settings": "pgvsearch.store.vector_index.build_vector_index: maintenance_work_mem sized to the chunks (<= 2 GiB), "
                                 "the server's max_parallel_maintenance_workers",
         "vacuum_analyze_seconds": round(vacuum_seconds, 2),
     }, all_vectors

@@ -597,7 +597,7 @@ def test_init_leaves_a_missing_index_to_a_running_ingest_and_a_parallel_build_fa
 ) -> None:
     import psycopg
 
-    from pgvsearch.store import schema
+    from pgvsearch.store import vector_index
     from pgvsearch.store import acquire_ingest_lock, release_ingest_lock
     from pgvsearch.ingest import ingest_paths
 
@@ -612,7 +612,7 @@ def test_init_leaves_a_missing_index_to_a_running_ingest_and_a_parallel_build_fa
         release_ingest_lock(other, collection.name)
     # A parallel build that runs out of shared memory is done again without workers.
     calls: list[bool] = []
-    real_build = schema._build
+    real_build = vector_index._build
 
     def build(c: Any, coll: Any, *, parallel: bool) -> None:
         calls.append(parallel)
@@ -620,8 +620,8 @@ def test_init_leaves_a_missing_index_to_a_running_ingest_and_a_parallel_build_fa
             raise psycopg.errors.DiskFull("could not resize shared memory segment: No space left on device")
         real_build(c, coll, parallel=parallel)
 
-    monkeypatch.setattr(schema, "_build", build)
-    schema.repair_vector_index(conn, collection)
+    monkeypatch.setattr(vector_index, "_build", build)
+    vector_index.repair_vector_index(conn, collection)
     assert calls == [True, False] and _vector_index_oid(conn, collection) is not None
 
 

@@ -1,17 +1,14 @@
-"""Search: SQL -> ranked hits (semantic, keyword BM25, hybrid RRF/DBSF)."""
+"""Search: SQL -> candidates -> hits (semantic, keyword BM25, hybrid RRF/DBSF).
 
-from .searcher import (
-    FUSIONS,
-    MODES,
-    Hit,
-    Query,
-    SearchOptions,
-    Searcher,
-    hybrid_search,
-    keyword_search,
-    read_queries,
-    require_text,
-    semantic_search,
-    timed,
-    vector_literal,
-)
+- ``options``: modes, fusions, SearchOptions
+- ``compose``: the statement from the ``sql/`` branch files, filters, parameters, the chunk pool
+- ``searcher``: Searcher (runs a search: HNSW settings, the exact retry, many queries)
+- ``hits``: candidates -> hits, the one stage every result passes through (where a reranker goes)
+- ``queries``: reading query files
+"""
+
+from .compose import vector_literal
+from .hits import Candidate, Hit, HitStage, Query, to_hits
+from .options import FUSIONS, MODES, SearchOptions, require_text
+from .queries import read_queries
+from .searcher import Searcher, hybrid_search, keyword_search, semantic_search, timed

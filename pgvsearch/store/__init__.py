@@ -1,11 +1,18 @@
 """The store: where collections live in PostgreSQL.
 
-Connections, the SQL loader (every statement is a file in ``sql/``), the collection registry,
-the schema of a collection (init, drop, the HNSW index, status) and the embedded server.
+- ``connection``: opening a connection, describing where it goes, why it failed
+- ``sql``: the SQL loader (every statement is a file in ``sql/``)
+- ``collections``: the registry (``Collection``, rows mapped by column name), ingest locks, pgvector version
+- ``schema``: creating (init) and dropping a collection, its defaults and checks
+- ``prepare``: init with its model loaded at the wanted precision (``pgvsearch init``)
+- ``vector_index``: the HNSW index (exists, drop, build, repair)
+- ``status``: what a collection holds (``pgvsearch status``)
+- ``server``: the embedded PostgreSQL server
+
 Other rooms import the store through this module.
 """
 
-from .db import (
+from .collections import (
     HALFVEC_PGVECTOR,
     ITERATIVE_SCAN_PGVECTOR,
     MAX_HALFVEC_INDEX_DIMS,
@@ -13,8 +20,6 @@ from .db import (
     MIN_PGVECTOR,
     Collection,
     acquire_ingest_lock,
-    connect,
-    describe_target,
     get_collection,
     list_collections,
     lock_key,
@@ -24,9 +29,9 @@ from .db import (
     release_ingest_lock,
     require_collection,
     schema_for,
-    sql_statement,
-    sql_text,
 )
+from .connection import connect, describe_target
+from .prepare import prepare_collection
 from .schema import (
     DEFAULT_CHUNK_TOKENS,
     DEFAULT_OVERLAP,
@@ -35,14 +40,12 @@ from .schema import (
     DEFAULT_WORD_SEPARATORS,
     MIN_CHUNK_TOKENS,
     InitResult,
-    build_vector_index,
     check_precision,
-    collection_status,
     drop_collection,
-    drop_vector_index,
     ensure_pgvector,
     init_collection,
-    repair_vector_index,
-    vector_index_exists,
 )
 from .server import EmbeddedServer, ensure_server, running_server, start_server, stop_server
+from .sql import sql_statement, sql_text
+from .status import collection_report, collection_status
+from .vector_index import build_vector_index, drop_vector_index, repair_vector_index, vector_index_exists

@@ -1,24 +1,25 @@
-"""Creating, describing and dropping collections (the ``sql/create_*.sql`` files)."""
+"""Creating and dropping collections (the ``sql/create_*.sql`` files): init, its checks, the
+storage type, and the defaults a new collection takes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .db import (
+from ..embedding import PRECISIONS
+from ..errors import ConfigError, UsageError
+from .collections import (
     HALFVEC_PGVECTOR,
     MAX_HALFVEC_INDEX_DIMS,
     MAX_VECTOR_INDEX_DIMS,
     MIN_PGVECTOR,
     Collection,
     get_collection,
-    lock_key,
     pgvector_version,
     schema_for,
-    sql_statement,
 )
-from ..embedding import PRECISIONS
-from ..errors import ConfigError, UsageError
+from .sql import sql_statement
+from .vector_index import repair_vector_index, vector_index_ddl
 
 if TYPE_CHECKING:
     import psycopg
@@ -106,6 +107,40 @@ def init_collection(
     """
     if precision is not None and precision not in PRECISIONS:
         raise UsageError(f"precision must be {' or '.join(PRECISIONS)}, not {precision!r}")
+    tokens, overlap = _chunk_settings(chunk_tokens, chunk_overlap, max_seq_length)
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (INIT_LOCK_KEY,))
+        version = ensure_pgvector(conn)
+        conn.execute(sql_statement("create_registry"))
+        existing = get_collection(conn, name)
+        if existing is not None:
+            _check_existing(
+                existing, model=model, dimension=dimension, version=version, precision=precision,
+                storage=storage, text_config=text_config, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap,
+            )
+            # Re-running the DDL repairs a schema whose objects were dropped; all statements are IF NOT EXISTS.
+            _create_schema(conn, existing, vector_index=False)
+        else:
+            text_config = text_config or DEFAULT_TEXT_CONFIG
+            chosen = _choose_storage(storage or "auto", dimension, version)
+            row = conn.execute("SELECT cfgname FROM pg_ts_config WHERE cfgname = %s", (text_config,)).fetchone()
+            if row is None:
+                raise UsageError(f"unknown text search configuration {text_config!r} (see \\dF in psql)")
+            stored = _register(conn, Collection(
+                name=name, schema=schema_for(name), model=model, dimension=dimension, storage=chosen,
+                text_config=text_config, chunk_tokens=tokens, chunk_overlap=overlap, max_seq_length=max_seq_length,
+                precision=precision or DEFAULT_PRECISION, word_separators=DEFAULT_WORD_SEPARATORS,
+            ))
+    if existing is not None:
+        # Outside the transaction that holds the registry's lock: a long build must not stall
+        # every other command.
+        repair_vector_index(conn, existing)
+        return InitResult(existing, created=False)
+    return InitResult(stored, created=True)
+
+
+def _chunk_settings(chunk_tokens: int | None, chunk_overlap: int | None, max_seq_length: int) -> tuple[int, int]:
+    """The chunk size and overlap of a new collection (UsageError when out of range)."""
     tokens = chunk_tokens if chunk_tokens is not None else min(DEFAULT_CHUNK_TOKENS, max_seq_length)
     if tokens < MIN_CHUNK_TOKENS:
         raise UsageError(f"--chunk-tokens must be at least {MIN_CHUNK_TOKENS}")
@@ -114,80 +149,33 @@ def init_collection(
     overlap = DEFAULT_OVERLAP if chunk_overlap is None else chunk_overlap
     if not 0 <= overlap < tokens // 2:
         raise UsageError(f"--chunk-overlap must be between 0 and {tokens // 2 - 1} tokens")
+    return tokens, overlap
 
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (INIT_LOCK_KEY,))
-        version = ensure_pgvector(conn)
-        conn.execute(sql_statement("create_registry"))
-        existing = get_collection(conn, name)
-        if existing is not None:
-            if existing.model != model or existing.dimension != dimension:
-                raise ConfigError(
-                    f"collection {name!r} exists with model {existing.model} ({existing.dimension} dims), "
-                    f"not {model} ({dimension} dims); use another --collection or `pgvsearch drop {name}` first"
-                )
-            check_precision(existing, precision)
-            asked = {
-                "storage": (existing.storage, _choose_storage(storage, dimension, version) if storage is not None else None),
-                "text configuration": (existing.text_config, text_config),
-                "chunk tokens": (existing.chunk_tokens, chunk_tokens),
-                "chunk overlap": (existing.chunk_overlap, chunk_overlap),
-            }
-            differ = [f"{label} {have} (not {want})" for label, (have, want) in asked.items() if want is not None and want != have]
-            if differ:
-                raise ConfigError(
-                    f"collection {name!r} exists with {', '.join(differ)}; settings are fixed when a collection is "
-                    f"created: use another --collection or `pgvsearch drop {name}` first"
-                )
-            # Re-running the DDL repairs a schema whose objects were dropped; all statements are IF NOT EXISTS.
-            _create_schema(conn, existing, vector_index=False)
-        else:
-            text_config = text_config or DEFAULT_TEXT_CONFIG
-            storage = storage or "auto"
-            chosen = _choose_storage(storage, dimension, version)
-            row = conn.execute(
-                "SELECT cfgname FROM pg_ts_config WHERE cfgname = %s", (text_config,)
-            ).fetchone()
-            if row is None:
-                raise UsageError(f"unknown text search configuration {text_config!r} (see \\dF in psql)")
-            coll = Collection(
-                name=name,
-                schema=schema_for(name),
-                model=model,
-                dimension=dimension,
-                storage=chosen,
-                text_config=text_config,
-                chunk_tokens=tokens,
-                chunk_overlap=overlap,
-                max_seq_length=max_seq_length,
-                precision=precision or DEFAULT_PRECISION,
-                word_separators=DEFAULT_WORD_SEPARATORS,
-            )
-            _create_schema(conn, coll)
-            conn.execute(
-                sql_statement("register_collection"),
-                {
-                    "name": coll.name,
-                    "schema_name": coll.schema,
-                    "model": coll.model,
-                    "dimension": coll.dimension,
-                    "storage": coll.storage,
-                    "text_config": coll.text_config,
-                    "chunk_tokens": coll.chunk_tokens,
-                    "chunk_overlap": coll.chunk_overlap,
-                    "max_seq_length": coll.max_seq_length,
-                    "precision": coll.precision,
-                    "word_separators": coll.word_separators,
-                },
-            )
-            stored = get_collection(conn, name)
-            assert stored is not None
-    if existing is not None:
-        # Outside the transaction that holds the registry's lock: a long build must not stall
-        # every other command.
-        repair_vector_index(conn, existing)
-        return InitResult(existing, created=False)
-    return InitResult(stored, created=True)
+
+def _check_existing(
+    existing: Collection, *, model: str, dimension: int, version: tuple[int, ...], precision: str | None,
+    storage: str | None, text_config: str | None, chunk_tokens: int | None, chunk_overlap: int | None,
+) -> None:
+    """ConfigError when init asks an existing collection for another model or another given setting."""
+    name = existing.name
+    if existing.model != model or existing.dimension != dimension:
+        raise ConfigError(
+            f"collection {name!r} exists with model {existing.model} ({existing.dimension} dims), "
+            f"not {model} ({dimension} dims); use another --collection or `pgvsearch drop {name}` first"
+        )
+    check_precision(existing, precision)
+    asked = {
+        "storage": (existing.storage, _choose_storage(storage, dimension, version) if storage is not None else None),
+        "text configuration": (existing.text_config, text_config),
+        "chunk tokens": (existing.chunk_tokens, chunk_tokens),
+        "chunk overlap": (existing.chunk_overlap, chunk_overlap),
+    }
+    differ = [f"{label} {have} (not {want})" for label, (have, want) in asked.items() if want is not None and want != have]
+    if differ:
+        raise ConfigError(
+            f"collection {name!r} exists with {', '.join(differ)}; settings are fixed when a collection is "
+            f"created: use another --collection or `pgvsearch drop {name}` first"
+        )
 
 
 def _choose_storage(storage: str, dimension: int, version: tuple[int, ...]) -> str:
@@ -201,6 +189,30 @@ def _choose_storage(storage: str, dimension: int, version: tuple[int, ...]) -> s
     if dimension > limit:
         raise ConfigError(f"{storage} HNSW indexes support at most {limit} dimensions; this model has {dimension}")
     return storage
+
+
+def _register(conn: "psycopg.Connection[Any]", coll: Collection) -> Collection:
+    """Create a new collection's schema and its registry row; the row as stored."""
+    _create_schema(conn, coll)
+    conn.execute(
+        sql_statement("register_collection"),
+        {
+            "name": coll.name,
+            "schema_name": coll.schema,
+            "model": coll.model,
+            "dimension": coll.dimension,
+            "storage": coll.storage,
+            "text_config": coll.text_config,
+            "chunk_tokens": coll.chunk_tokens,
+            "chunk_overlap": coll.chunk_overlap,
+            "max_seq_length": coll.max_seq_length,
+            "precision": coll.precision,
+            "word_separators": coll.word_separators,
+        },
+    )
+    stored = get_collection(conn, coll.name)
+    assert stored is not None
+    return stored
 
 
 def _create_schema(conn: "psycopg.Connection[Any]", coll: Collection, *, vector_index: bool = True) -> None:
@@ -217,92 +229,7 @@ def _create_schema(conn: "psycopg.Connection[Any]", coll: Collection, *, vector_
         )
     )
     if vector_index:
-        conn.execute(_vector_index_ddl(coll))
-
-
-def repair_vector_index(conn: "psycopg.Connection[Any]", coll: Collection) -> None:
-    """Build the HNSW index if it is missing (a first load was killed before its end), unless
-    an ingest of the collection is running: that ingest builds it when it ends."""
-    if vector_index_exists(conn, coll):
-        return
-    key = lock_key(coll.name)
-    row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
-    if not row or not row[0]:
-        return
-    try:
-        build_vector_index(conn, coll)
-    finally:
-        conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
-
-
-def _vector_index_ddl(coll: Collection) -> "psycopg.sql.Composed":
-    from psycopg import sql as psql
-
-    ops = psql.SQL("halfvec_cosine_ops" if coll.storage == "halfvec" else "vector_cosine_ops")
-    return sql_statement("create_vector_index", schema=coll.schema, ops=ops)
-
-
-# What pgvector's HNSW build keeps in memory per vector besides the vector itself (the
-# neighbour lists of m = 16: 32 on layer 0, fewer above), with room to spare. A build whose
-# graph outgrows maintenance_work_mem goes on much more slowly (pgvector says so in a notice).
-_HNSW_BYTES_PER_ROW = 1024
-_MAX_BUILD_MEMORY = 2 * 1024**3
-
-
-def vector_index_exists(conn: "psycopg.Connection[Any]", coll: Collection) -> bool:
-    from psycopg import sql as psql
-
-    name = psql.Identifier(coll.schema, "chunks_embedding_idx").as_string(conn)
-    row = conn.execute(sql_statement("vector_index_exists"), {"index": name}).fetchone()
-    return bool(row and row[0])
-
-
-def drop_vector_index(conn: "psycopg.Connection[Any]", coll: Collection) -> None:
-    """Drop the HNSW index before a bulk load; :func:`build_vector_index` makes it again."""
-    with conn.transaction():
-        conn.execute(sql_statement("drop_vector_index", schema=coll.schema))
-
-
-def build_vector_index(conn: "psycopg.Connection[Any]", coll: Collection) -> None:
-    """Build the HNSW index if it is missing, with maintenance_work_mem raised (for this
-    transaction only, up to 2 GiB) so that the graph of every chunk fits in memory."""
-    import psycopg
-
-    if vector_index_exists(conn, coll):
-        return
-    try:
-        _build(conn, coll, parallel=True)
-    except psycopg.Error as exc:
-        # A parallel build keeps its graph in shared memory, which a container may have little of
-        # (Docker's default /dev/shm is 64 MB): build again in the backend's own memory.
-        if getattr(exc, "sqlstate", None) not in ("53100", "53200") or conn.broken:
-            raise
-        _build(conn, coll, parallel=False)
-
-
-def _build(conn: "psycopg.Connection[Any]", coll: Collection, *, parallel: bool) -> None:
-    import psycopg
-
-    with conn.transaction():
-        row = conn.execute(sql_statement("vector_index_build_memory", schema=coll.schema)).fetchone()
-        assert row is not None
-        rows, current = int(row[0]), int(row[1])
-        vector_bytes = coll.dimension * (2 if coll.storage == "halfvec" else 4)
-        wanted = min(_MAX_BUILD_MEMORY, rows * (vector_bytes + _HNSW_BYTES_PER_ROW) * 5 // 4)
-        if wanted > current:
-            conn.execute("SELECT set_config('maintenance_work_mem', %s, true)", (f"{wanted // 1024}kB",))
-        if not parallel:
-            conn.execute("SELECT set_config('max_parallel_maintenance_workers', '0', true)")
-        if conn.info.server_version >= 140000:
-            # If this client dies (SIGKILL) mid-build, the server stops the build within a second
-            # instead of finishing it for nobody while holding the collection's ingest lock.
-            # (Not every platform supports the check: then the build goes on without it.)
-            try:
-                with conn.transaction():
-                    conn.execute("SELECT set_config('client_connection_check_interval', '1000', true)")
-            except psycopg.Error:
-                pass
-        conn.execute(_vector_index_ddl(coll))
+        conn.execute(vector_index_ddl(coll))
 
 
 def drop_collection(conn: "psycopg.Connection[Any]", name: str) -> bool:
@@ -313,24 +240,3 @@ def drop_collection(conn: "psycopg.Connection[Any]", name: str) -> bool:
         conn.execute(sql_statement("drop_collection", schema=coll.schema))
         conn.execute(sql_statement("unregister_collection"), {"name": name})
     return True
-
-
-def collection_status(conn: "psycopg.Connection[Any]", coll: Collection) -> dict[str, Any]:
-    from psycopg import sql as psql
-
-    def qualified(rel: str) -> str:
-        return psql.Identifier(coll.schema, rel).as_string(conn)
-
-    cur = conn.execute(
-        sql_statement("collection_status", schema=coll.schema),
-        {
-            "documents": qualified("documents"),
-            "chunks": qualified("chunks"),
-            "postings": qualified("postings"),
-            "hnsw_index": qualified("chunks_embedding_idx"),
-            "gin_index": qualified("chunks_tsv_idx"),
-        },
-    )
-    row = cur.fetchone()
-    assert row is not None and cur.description is not None
-    return dict(zip((d.name for d in cur.description), row))
