@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
 from ..errors import ConfigError, UsageError
-from .context import connection, err, load_embedder, open_collection, settings_for
+from .context import connection, err, settings_for
 from .options import CollectionName, Debug, Dsn, Format
 
-if TYPE_CHECKING:
-    import psycopg
-
-    from ..config import Settings
-    from ..embedding import Embedder
-    from ..store import Collection
 
 
 def init(
@@ -37,19 +31,15 @@ def init(
     """
     from ..embedding import PRECISIONS
     from ..render import pick_format, print_json
-    from ..store import check_precision, get_collection, init_collection
+    from ..store import prepare_collection
 
-    if precision is not None and precision not in PRECISIONS:
+    if precision is not None and precision not in PRECISIONS:  # before connecting
         raise UsageError(f"--precision must be {' or '.join(PRECISIONS)}")
     settings = settings_for(dsn, collection)
     with connection(settings) as conn:
-        existing = get_collection(conn, settings.collection)
-        if existing is not None:
-            check_precision(existing, precision)  # before a possibly slow model export
-        embedder, wanted = _document_embedder(model, settings, precision, existing)
-        result = init_collection(
-            conn, settings.collection, model=model, dimension=embedder.dimension, max_seq_length=embedder.max_seq_length,
-            storage=storage, text_config=text_config, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap, precision=wanted,
+        result, embedder = prepare_collection(
+            conn, settings, settings.collection, model=model, precision=precision, storage=storage, text_config=text_config,
+            chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap, notice=lambda m: err(f"note: {m}"),
         )
     coll = result.collection
     if pick_format(fmt) == "json":
@@ -64,22 +54,6 @@ def init(
             f"chunks of {coll.chunk_tokens} tokens" + (f" with {coll.chunk_overlap} overlap" if coll.chunk_overlap else ""))
 
 
-def _document_embedder(model: str, settings: "Settings", precision: str | None, existing: "Collection | None") -> tuple["Embedder", str]:
-    """The embedder for the documents and its precision: the one asked for, else the collection's,
-    else int8, falling back to fp32 for a new collection whose model has no int8 export."""
-    from ..store import DEFAULT_PRECISION
-
-    wanted = precision or (existing.precision if existing else DEFAULT_PRECISION)
-    try:
-        return load_embedder(model, settings, precision=wanted), wanted
-    except ConfigError as exc:
-        if precision is not None or existing is not None or wanted == "fp32":
-            raise
-        # A new collection without --precision: a model with no int8 ONNX export gets fp32 documents.
-        err(f"note: {' '.join(str(exc).split())}; using fp32 embeddings")
-        return load_embedder(model, settings, precision="fp32"), "fp32"
-
-
 def status(
     fmt: Format = None,
     dsn: Dsn = None,
@@ -91,10 +65,11 @@ def status(
     Example: pgvsearch status --format json
     """
     from ..render import pick_format, print_csv, print_json, print_status_table
+    from ..store import collection_report, require_collection
 
     settings = settings_for(dsn, collection)
     with connection(settings) as conn:
-        data = _status_data(conn, settings)
+        data = collection_report(conn, settings, require_collection(conn, settings.collection))
     chosen = pick_format(fmt)
     if chosen == "json":
         print_json(data)
@@ -102,26 +77,6 @@ def status(
         print_csv([data], list(data))
     else:
         print_status_table(data)
-
-
-def _status_data(conn: "psycopg.Connection[Any]", settings: "Settings") -> dict[str, Any]:
-    """What `status` shows: the collection's settings, its counts and sizes, where its data lives."""
-    from ..store import collection_status, describe_target, list_collections
-
-    coll = open_collection(conn, settings, None)
-    stats = collection_status(conn, coll)
-    others = [c.name for c in list_collections(conn)]
-    return {
-        "collection": coll.name, "model": coll.model, "dimension": coll.dimension, "storage": coll.storage,
-        "text_config": coll.text_config, "word_separators": coll.word_separators, "precision": coll.precision,
-        "chunk_tokens": coll.chunk_tokens, "chunk_overlap": coll.chunk_overlap,
-        "documents": stats["documents"], "chunks": stats["chunks"], "postings": stats["postings"],
-        "hnsw_index_bytes": stats["hnsw_index_bytes"], "gin_index_bytes": stats["gin_index_bytes"],
-        "postings_bytes": stats["postings_bytes"], "chunks_bytes": stats["chunks_bytes"],
-        "last_update": stats["last_update"], "database": describe_target(settings), "connection": settings.dsn_source,
-        "data_dir": str(settings.pgdata) if settings.embedded else None, "model_cache": str(settings.model_cache),
-        "collections": others,
-    }
 
 
 def drop(

@@ -6,8 +6,6 @@ import sys
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator
 
-from ..errors import ConfigError
-
 if TYPE_CHECKING:
     import psycopg
 
@@ -55,13 +53,7 @@ def load_embedder(model: str, settings: "Settings", quiet: bool = False, precisi
 
 
 def open_collection(conn: "psycopg.Connection[Any]", settings: "Settings", model: str | None) -> "Collection":
-    """The settings' collection; a ``--model`` that is not the collection's is refused here."""
+    """The settings' collection; a ``--model`` that is not the collection's is refused."""
     from ..store import require_collection
 
-    coll = require_collection(conn, settings.collection)
-    if model and model != coll.model:
-        raise ConfigError(
-            f"collection {coll.name!r} was initialised with model {coll.model} ({coll.dimension} dims), not {model}; "
-            "omit --model or use another --collection"
-        )
-    return coll
+    return require_collection(conn, settings.collection, model=model)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .. import __version__
 from ..config import Settings
 from .collections import Collection, list_collections
 from .connection import describe_target
@@ -50,5 +51,5 @@ def collection_report(conn: "psycopg.Connection[Any]", settings: Settings, coll:
         "postings_bytes": stats["postings_bytes"], "chunks_bytes": stats["chunks_bytes"],
         "last_update": stats["last_update"], "database": describe_target(settings), "connection": settings.dsn_source,
         "data_dir": str(settings.pgdata) if settings.embedded else None, "model_cache": str(settings.model_cache),
-        "collections": others,
+        "collections": others, "version": __version__,
     }
