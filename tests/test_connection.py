@@ -123,3 +123,32 @@ def test_init_without_privileges_exits_4_with_one_line(server: Any, conn: Any) -
     assert result.returncode == 4 and "Traceback" not in result.stderr, result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("pgvsearch: error: the database refused: permission denied")
+
+
+def test_libpq_lines_read_as_sentences(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run_cli("status", "--dsn", f"host=127.0.0.1 port={port} dbname=app", env={"PGVSEARCH_CONNECT_TIMEOUT": "3"})
+    assert result.returncode == 5
+    line = result.stderr.strip()
+    assert "\n" not in line and "refused. Is the server running" in line, line
+
+
+def test_missing_collection_names_the_data_directory_and_says_when_it_is_new(tmp_path: Path) -> None:
+    """A cron job with another HOME starts a new, empty embedded server: the error must say so."""
+    from pgvsearch.store import stop_server
+
+    home = tmp_path / "other-home"
+    env = {"PGVSEARCH_HOME": str(home)}
+    try:
+        first = run_cli("status", "-c", "docs", env=env)
+        assert first.returncode == 4
+        assert str(home / "pgdata") in first.stderr and "created just now" in first.stderr, first.stderr
+        again = run_cli("search", "x", "-c", "docs", env=env)
+        assert again.returncode == 4 and "created just now" not in again.stderr
+        assert str(home / "pgdata") in again.stderr and "no collections" in again.stderr, again.stderr
+    finally:
+        stop_server(home / "pgdata")

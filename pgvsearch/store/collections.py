@@ -113,13 +113,28 @@ def require_collection(conn: "psycopg.Connection[Any]", name: str, *, model: str
     and is not the model the collection was initialised with."""
     coll = get_collection(conn, name)
     if coll is None:
-        raise ConfigError(f"collection {name!r} does not exist; run `pgvsearch init --collection {name}` first")
+        raise ConfigError(_missing(conn, name))
     if model and model != coll.model:
         raise ConfigError(
             f"collection {coll.name!r} was initialised with model {coll.model} ({coll.dimension} dims), not {model}; "
             "omit --model or use another --collection"
         )
     return coll
+
+
+def _missing(conn: "psycopg.Connection[Any]", name: str) -> str:
+    """Why collection ``name`` is not found, saying where we looked: a cron job with another HOME
+    reaches another (new, empty) embedded server, and only the data directory tells."""
+    from .connection import connection_target
+
+    where = connection_target(conn)
+    message = f"collection {name!r} does not exist" + (f" in {where}" if where else "")
+    if where and where.endswith("created just now"):
+        message += " (set PGVSEARCH_HOME or --dsn as in the runs that created your collections)"
+    else:
+        others = [c.name for c in list_collections(conn)]
+        message += f" (it has: {', '.join(others)})" if others else " (it has no collections)"
+    return message + f"; run `pgvsearch init --collection {name}` to create it"
 
 
 # --- the ingest lock ---------------------------------------------------------------------

@@ -6,6 +6,7 @@ block, so what commits together is visible in the code.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
@@ -34,6 +35,16 @@ def describe_target(settings: Settings, conninfo: str | None = None) -> str:
     return f"{host}:{port}/{db}"
 
 
+_TARGETS: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
+
+
+def connection_target(conn: "psycopg.Connection[Any]") -> str | None:
+    """Where ``conn`` (opened by :func:`connect`) leads, for messages: ``the embedded server in
+    DIR`` (with ``, created just now`` when this connection started it on a new data directory)
+    or ``PostgreSQL at host:port/db``; None for a connection opened elsewhere."""
+    return _TARGETS.get(conn)
+
+
 def connect(settings: Settings, *, autocommit: bool = True) -> "psycopg.Connection[Any]":
     """Open a connection per the settings (starting the embedded server if needed).
 
@@ -42,9 +53,11 @@ def connect(settings: Settings, *, autocommit: bool = True) -> "psycopg.Connecti
     """
     import psycopg
 
+    fresh = False
     if settings.embedded:
         from .server import ensure_server
 
+        fresh = not (settings.pgdata / "PG_VERSION").exists()
         conninfo = ensure_server(settings.pgdata).conninfo()
     else:
         conninfo = settings.dsn or ""
@@ -78,12 +91,14 @@ def connect(settings: Settings, *, autocommit: bool = True) -> "psycopg.Connecti
     conn.execute("SET client_min_messages = warning")
     if not autocommit:
         conn.commit()
+    where = describe_target(settings)
+    _TARGETS[conn] = (f"the {where}" + (", created just now" if fresh else "")) if settings.embedded else f"PostgreSQL at {where}"
     return conn
 
 
 def _reason(exc: Exception, settings: Settings) -> str:
-    """The last line of a libpq error, with any password that might appear removed."""
-    text = " ".join(str(exc).split())
+    """The last line of a libpq error as sentences, with any password that might appear removed."""
+    text = _sentences(str(exc))
     marker = "failed: "
     if marker in text:
         text = text.rsplit(marker, 1)[-1]
@@ -95,3 +110,10 @@ def _reason(exc: Exception, settings: Settings) -> str:
         password = None
     text = redact_secrets(text, password)
     return text or "connection failed"
+
+
+def _sentences(message: str) -> str:
+    """libpq's lines on one line, each ended as a sentence: ``Connection refused\n\tIs the server
+    running...?`` reads ``Connection refused. Is the server running...?``."""
+    lines = [" ".join(line.split()) for line in message.splitlines() if line.strip()]
+    return " ".join(line if i == len(lines) - 1 or line[-1] in ".?!:;" else line + "." for i, line in enumerate(lines))
