@@ -187,20 +187,10 @@ def _walk(
     # (dev, inode) keys of the folder and its ancestors (for loop detection).
     stack: list[tuple[Path, str, Iterator[os.DirEntry[str]], frozenset[tuple[int, int]]]] = []
 
-    def open_dir(
-        d: Path, rel: str, ancestors: frozenset[tuple[int, int]]
-    ) -> Skipped | None:
-        try:
-            with os.scandir(d) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError as e:
-            if isinstance(e, FileNotFoundError):
-                reason = "folder vanished during the run"
-            elif isinstance(e, PermissionError):
-                reason = "permission denied"
-            else:
-                reason = f"cannot list folder: {short(e)}"
-            return Skipped(display(str(d)), reason)
+    def open_dir(d: Path, rel: str, ancestors: frozenset[tuple[int, int]]) -> Skipped | None:
+        entries = _list_folder(d)
+        if isinstance(entries, Skipped):
+            return entries
         stack.append((d, rel, iter(entries), ancestors))
         return None
 
@@ -235,14 +225,9 @@ def _walk(
                 continue
             if is_link and not follow_symlinks:
                 continue
-            try:
-                st = entry.stat(follow_symlinks=True)
-            except OSError as e:
-                yield Skipped(display(str(path)), oserror_reason(e))
-                continue
-            key = (st.st_dev, st.st_ino)
-            if key in ancestors:
-                yield Skipped(display(str(path)), "symlink loop")
+            key = _folder_key(entry, path, ancestors)
+            if isinstance(key, Skipped):
+                yield key
                 continue
             if key in visited_dirs:  # the same folder reached another way: walk it once
                 continue
@@ -260,16 +245,7 @@ def _walk(
         if not _file_selected(rel, name, inc, exc):
             continue
         if not is_file:
-            if is_link:
-                # Dangling link, or a link loop (a -> b -> a).
-                try:
-                    os.stat(path)
-                    reason = "not a regular file"
-                except OSError as e:
-                    reason = "symlink loop" if e.errno == errno.ELOOP else "broken symlink"
-                yield Skipped(display(str(path)), reason)
-            else:
-                yield Skipped(display(str(path)), "not a regular file")
+            yield _not_a_file(path, is_link)
             continue
         if is_link and _link_target_walked(path, real_root, inc, exc, include_hidden):
             continue  # the same file is read under its own name (one document, one doc_id)
@@ -293,3 +269,42 @@ def _link_target_walked(
     if any(_dir_excluded(Path(*rel.parts[: i + 1]).as_posix(), rel.parts[i], exc) for i in range(len(rel.parts) - 1)):
         return False
     return _file_selected(rel.as_posix(), rel.name, inc, exc)
+
+
+def _list_folder(d: Path) -> list[os.DirEntry[str]] | Skipped:
+    """A folder's entries in sorted (deterministic) order, or why it cannot be listed."""
+    try:
+        with os.scandir(d) as it:
+            return sorted(it, key=lambda e: e.name)
+    except OSError as e:
+        if isinstance(e, FileNotFoundError):
+            reason = "folder vanished during the run"
+        elif isinstance(e, PermissionError):
+            reason = "permission denied"
+        else:
+            reason = f"cannot list folder: {short(e)}"
+        return Skipped(display(str(d)), reason)
+
+
+def _folder_key(entry: os.DirEntry[str], path: Path, ancestors: frozenset[tuple[int, int]]) -> tuple[int, int] | Skipped:
+    """A subfolder's (dev, inode) key, or why it is not walked (unreadable, a link to an ancestor)."""
+    try:
+        st = entry.stat(follow_symlinks=True)
+    except OSError as e:
+        return Skipped(display(str(path)), oserror_reason(e))
+    key = (st.st_dev, st.st_ino)
+    if key in ancestors:
+        return Skipped(display(str(path)), "symlink loop")
+    return key
+
+
+def _not_a_file(path: Path, is_link: bool) -> Skipped:
+    if is_link:
+        # Dangling link, or a link loop (a -> b -> a).
+        try:
+            os.stat(path)
+            reason = "not a regular file"
+        except OSError as e:
+            reason = "symlink loop" if e.errno == errno.ELOOP else "broken symlink"
+        return Skipped(display(str(path)), reason)
+    return Skipped(display(str(path)), "not a regular file")
