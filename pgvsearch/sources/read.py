@@ -20,6 +20,15 @@ from .text import clean_title
 from .text import display as display_path
 
 
+def _reason(exc: Exception, unexpected: str) -> str:
+    """Why reading a file failed: the parser's reason, the OS error, or ``unexpected`` and the exception."""
+    if isinstance(exc, SkipInput):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return oserror_reason(exc)
+    return f"{unexpected}: {type(exc).__name__}: {short(exc)}"
+
+
 def _peek(f: BinaryIO, n: int) -> bytes:
     """Up to ``n`` bytes from the start of a seekable file, leaving the position at 0."""
     head = f.read(n)
@@ -81,14 +90,8 @@ def parse_file(
         if len(data) > max_bytes:  # grew after fstat
             raise SkipInput(size_reason(len(data), max_bytes))
         parsed = parse_bytes(data, fmt)
-    except SkipInput as e:
-        yield Skipped(display, str(e))
-        return
-    except OSError as e:
-        yield Skipped(display, oserror_reason(e))
-        return
     except Exception as e:  # noqa: BLE001 - a parser bug must not stop the run
-        yield Skipped(display, f"{fmt} parse error: {type(e).__name__}: {short(e)}")
+        yield Skipped(display, _reason(e, f"{fmt} parse error"))
         return
 
     metadata: dict[str, Any] = {k: v for k, v in parsed.metadata.items() if k not in ("path", "size", "mtime")}
@@ -110,14 +113,8 @@ def _parse_jsonl_file(
 ) -> Iterator[SourceDocument | Skipped]:
     try:
         f, _st = _open_regular(path, None)
-    except SkipInput as e:
-        yield Skipped(display, str(e))
-        return
-    except OSError as e:
-        yield Skipped(display, oserror_reason(e))
-        return
     except Exception as e:  # noqa: BLE001
-        yield Skipped(display, f"cannot open: {type(e).__name__}: {short(e)}")
+        yield Skipped(display, _reason(e, "cannot open"))
         return
     lineno_hint = "the start"
     try:
