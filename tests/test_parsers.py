@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
-from pgvsearch.sources import parsers
+from pgvsearch.sources import formats
+from pgvsearch.sources.formats import html as html_format
+from pgvsearch.sources.formats import jsonl as jsonl_format
 from pgvsearch.sources import (
     DEFAULT_MAX_BYTES,
     SUPPORTED_SUFFIXES,
@@ -136,7 +138,7 @@ def html_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
         def soup(text: str) -> Any:
             return BeautifulSoup(text, "html.parser")
 
-        monkeypatch.setattr(parsers, "_make_soup", soup)
+        monkeypatch.setattr(html_format, "_make_soup", soup)
     return backend
 
 
@@ -216,7 +218,7 @@ def test_title_and_text(
         assert fragment in doc.text
     for fragment in text_lacks:
         assert fragment not in doc.text
-    assert doc.format == parsers._SUFFIX_FORMAT[Path(name).suffix]
+    assert doc.format == formats.SUFFIX_FORMAT[Path(name).suffix]
 
 
 @pytest.mark.parametrize(
@@ -446,7 +448,7 @@ def test_jsonl_bad_lines_reported_with_line_numbers_others_kept(tmp_path: Path) 
     skips = [i for i in items if isinstance(i, Skipped)]
     assert [d.doc_id for d in docs] == ["a", "e"]
     assert docs[1].metadata["line"] == 7
-    assert [s.path for s in skips] == [f"{path}:2", f"{path}:4", f"{path}:5", f"{path}:6"]
+    assert [(s.path, s.line) for s in skips] == [(str(path), 2), (str(path), 4), (str(path), 5), (str(path), 6)]
     assert skips[0].reason.startswith("malformed JSON on line 2: ")
     assert skips[1].reason == "missing text field on line 4"
     assert skips[2].reason == "empty text on line 5"
@@ -475,7 +477,7 @@ def test_jsonl_overlong_line_skipped_others_kept(tmp_path: Path) -> None:
     content = '{"_id": "big", "text": "' + "x" * 500 + '"}\n{"_id": "small", "text": "fine"}\n'
     path = write(tmp_path / "c.jsonl", content)
     items = list(parse_file(path, tmp_path, max_bytes=200))
-    assert isinstance(items[0], Skipped) and items[0].path == f"{path}:1"
+    assert isinstance(items[0], Skipped) and (items[0].path, items[0].line) == (str(path), 1)
     assert "larger than max size" in items[0].reason
     assert isinstance(items[1], SourceDocument) and items[1].doc_id == "small"
 
@@ -637,7 +639,7 @@ def test_parser_bug_becomes_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     def boom(data: bytes) -> Any:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setitem(parsers._PARSERS, "txt", boom)
+    monkeypatch.setitem(formats.PARSERS, "txt", boom)
     reason = parse_skip(write(tmp_path / "x.txt", "hi")).reason
     assert "RuntimeError" in reason and "kaboom" in reason
 
@@ -866,7 +868,7 @@ def test_parse_stream_jsonl() -> None:
     assert [type(i).__name__ for i in items] == ["SourceDocument", "Skipped", "SourceDocument"]
     s1, bad, s2 = items
     assert isinstance(s1, SourceDocument) and s1.doc_id == "s1" and s1.source == "<stdin>#L2"
-    assert bad == Skipped("<stdin>:3", bad.reason) and "line 3" in bad.reason  # type: ignore[union-attr]
+    assert bad == Skipped("<stdin>", bad.reason, line=3) and "line 3" in bad.reason  # type: ignore[union-attr]
     assert isinstance(s2, SourceDocument) and s2.metadata == {"k": 1, "path": "<stdin>", "line": 4}
 
 
@@ -904,14 +906,14 @@ def test_parse_stream_read_error() -> None:
 
 
 def test_jsonl_many_bad_lines_are_summarised(tmp_path: Path) -> None:
-    bad = parsers._MAX_REPORTED_BAD_LINES + 7
+    bad = jsonl_format.MAX_REPORTED_BAD_LINES + 7
     content = "\n".join(["not json"] * bad + ['{"_id": "ok", "text": "survivor"}'])
     path = write(tmp_path / "mostly-bad.jsonl", content)
     items = list(parse_file(path, tmp_path))
     docs = [i for i in items if isinstance(i, SourceDocument)]
     skips = [i for i in items if isinstance(i, Skipped)]
     assert [d.doc_id for d in docs] == ["ok"]
-    assert len(skips) == parsers._MAX_REPORTED_BAD_LINES + 1
+    assert len(skips) == jsonl_format.MAX_REPORTED_BAD_LINES + 1
     assert skips[-1] == Skipped(str(path), "7 more bad lines not listed individually")
 
 
