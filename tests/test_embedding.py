@@ -332,3 +332,32 @@ def test_configuration_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot load embedding model"):
         load_embedder(str(tmp_path / "no-such-model"), cache_dir=tmp_path, notice=notes.append)
     assert notes == []  # a model that does not load at all is an error, not a fallback
+
+
+def _interrupted_import() -> ImportError:
+    """What a C extension's import raises when Ctrl-C (or SIGTERM turned into it) lands in its init."""
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise ImportError("initialization failed")
+    except ImportError as exc:
+        return exc
+
+
+def test_an_interrupted_import_is_an_interruption_not_a_missing_runtime(
+    monkeypatch: pytest.MonkeyPatch, pgvs_home: Path, settings: Any, embedder: Any
+) -> None:
+    """SIGTERM while onnxruntime initialises used to be read as "onnxruntime not available": the
+    run went on with the torch backend and the user's interruption was lost."""
+    from pgvsearch.embedding import loader
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise _interrupted_import()
+
+    monkeypatch.setattr(loader, "OnnxEmbedder", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        load_embedder(DEFAULT_MODEL, cache_dir=settings.model_cache, precision="fp32", backend="auto")
+    monkeypatch.setattr(loader, "OnnxEmbedder", lambda *a, **k: (_ for _ in ()).throw(ImportError("no onnxruntime")))
+    fallback = load_embedder(DEFAULT_MODEL, cache_dir=settings.model_cache, precision="fp32", backend="auto")
+    assert fallback.backend == "torch"  # a library that is really missing still falls back

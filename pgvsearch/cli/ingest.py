@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Iterator, List, Optional
 
 import typer
 
-from ..errors import ExitCode, UsageError, describe_error
+from ..errors import ExitCode, UsageError
 from .context import connection, err, load_embedder, open_collection, settings_for
 from .options import CollectionName, Debug, Dsn, Model
 from .signals import terminate_as_interrupt
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from ..ingest import Ingestor, IngestReport
+    from ..ingest import IngestReport
 
 
 def ingest(
@@ -39,7 +39,7 @@ def ingest(
 
     Example: pgvsearch ingest ./docs --include '*.md' --prune
     """
-    from ..ingest import Ingestor
+    from ..ingest import ingest_paths
 
     with report_on_failure(report, collection) as attempt:
         if fmt is not None and fmt != "json":
@@ -48,27 +48,27 @@ def ingest(
         with connection(attempt.settings) as conn:
             coll = open_collection(conn, attempt.settings, model)
             embedder = load_embedder(coll.model, attempt.settings, quiet, coll.precision)
-            ingestor = attempt.ingestor = Ingestor(conn, coll, embedder, max_bytes=int(max_size * 1024 * 1024), batch_chunks=batch_chunks)
             progress = _progress_bar(quiet)
-            ingestor.on_progress = progress.update if progress is not None else None
             try:
                 with terminate_as_interrupt():
-                    result = ingestor.run(paths, include=include or (), exclude=exclude or (), prune=prune, wait=wait)
+                    attempt.started = True  # from here the library writes the report, on failure too
+                    result = ingest_paths(
+                        conn, coll, embedder, paths, include=include or (), exclude=exclude or (), prune=prune, wait=wait,
+                        max_bytes=int(max_size * 1024 * 1024), batch_chunks=batch_chunks,
+                        on_progress=progress.update if progress is not None else None, report_path=report, warn=err,
+                    )
             finally:
                 if progress is not None:
                     progress.close()
-    _finish(result, report, fmt, quiet)
+    _finish(result, fmt, quiet)
 
 
-def _finish(result: "IngestReport", report: Path | None, fmt: str | None, quiet: bool) -> None:
-    """Write and print the report; a partial or interrupted run exits with its own code."""
+def _finish(result: "IngestReport", fmt: str | None, quiet: bool) -> None:
+    """Print the report; a partial or interrupted run exits with its own code."""
     from ..render import ingest_summary, print_json
 
-    data = result.to_dict()
-    if report:
-        write_report(report, data)
     if fmt == "json":
-        print_json(data)
+        print_json(result.to_dict())
     if not quiet or result.interrupted:
         err(ingest_summary(result))
     elif result.partial:
@@ -81,38 +81,27 @@ def _finish(result: "IngestReport", report: Path | None, fmt: str | None, quiet:
 
 
 class _Attempt:
-    """How far an ingest got: what its failure report is written from."""
+    """How far an ingest got: whether its failure report is still the command's to write."""
 
     def __init__(self) -> None:
         self.settings: Settings | None = None
-        self.ingestor: Ingestor | None = None
+        self.started = False
 
 
 @contextmanager
 def report_on_failure(path: Path | None, collection: str | None) -> Iterator[_Attempt]:
-    """On any failure (Ctrl-C too), write the report of what was committed and the error to ``path``."""
+    """A failure before the ingest started (settings, connection, model) still writes ``path``:
+    a cron job reads the report after every run. Once started, ingest_paths writes it."""
     attempt = _Attempt()
     try:
         yield attempt
     except BaseException as exc:
-        # A cron job reads the report after a failure too: it says what failed and what was committed.
-        if path and not isinstance(exc, typer.Exit):
-            from ..ingest import IngestReport
+        if path and not attempt.started and not isinstance(exc, typer.Exit):
+            from ..ingest import IngestReport, write_report
 
             name = attempt.settings.collection if attempt.settings is not None else collection or ""
-            failed = attempt.ingestor.report if attempt.ingestor is not None else IngestReport(collection=name)
-            failed.error = describe_error(exc)[0]
-            write_report(path, failed.to_dict())
+            write_report(path, IngestReport.failed(name, exc), err)
         raise
-
-
-def write_report(path: Path, data: dict[str, Any]) -> None:
-    import json
-
-    try:
-        path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    except OSError as exc:
-        err(f"pgvsearch: warning: cannot write the report {path}: {exc.strerror or exc}")
 
 
 def _progress_bar(quiet: bool) -> Any:

@@ -21,7 +21,7 @@ from .models import canonical_model, source_fingerprint
 from .onnx_export import torch_export
 from .onnx_runtime import OnnxEmbedder
 from .protocol import min_cosine
-from .support import CannotExport, describe, quiet_tools
+from .support import CannotExport, describe, quiet_tools, raise_if_interrupted
 
 if TYPE_CHECKING:  # pragma: no cover - typing only, never imported at run time
     from sentence_transformers import SentenceTransformer
@@ -67,6 +67,7 @@ def export_fp32(model: str, source: str, st_model: SentenceTransformer, tmp: Pat
         import onnxruntime  # noqa: F401
         import tokenizers  # noqa: F401
     except ImportError as exc:
+        raise_if_interrupted(exc)
         raise CannotExport(f"onnxruntime/tokenizers not available ({describe(exc)})", st_model) from exc
     exporter = torch_export(st_model, spec, tmp / MODEL_FILE)
     transformer: Any = st_model[0]

@@ -19,7 +19,7 @@ from .choices import DEFAULT_MODEL, check_backend_name, check_precision_name
 from .models import cache_slug, resolve_model_source
 from .onnx_runtime import OnnxEmbedder
 from .protocol import Embedder
-from .support import CannotExport, describe
+from .support import CannotExport, describe, raise_if_interrupted
 from .torch_backend import TorchEmbedder, load_sentence_transformer
 
 if TYPE_CHECKING:  # pragma: no cover - typing only, never imported at run time
@@ -101,8 +101,10 @@ def _load_onnx(model: str, cache_dir: Path, precision: str, quick_start: bool) -
         try:
             return OnnxEmbedder(model, folder, manifest, quick_start=quick_start)
         except ImportError as exc:
+            raise_if_interrupted(exc)
             raise CannotExport(f"onnxruntime/tokenizers not available ({describe(exc)})") from exc
         except Exception as exc:  # noqa: BLE001 - unreadable cache: move it aside, export again
+            raise_if_interrupted(exc)
             if attempt == 1:
                 raise CannotExport(f"cannot load the ONNX cache {folder} ({describe(exc)})") from exc
             move_aside(folder)

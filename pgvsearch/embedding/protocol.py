@@ -59,29 +59,30 @@ def check_texts(texts: Sequence[str], batch_size: int) -> list[str]:
 
 
 def check_vectors(vectors: np.ndarray, n_texts: int, dimension: int) -> np.ndarray:
-    """Raise EmbeddingError unless ``vectors`` is (n_texts, dimension), finite and non-zero."""
+    """Raise EmbeddingError unless ``vectors`` is (n_texts, dimension), finite and non-zero.
+
+    The one check of a model's output, for every backend and for ingest (which trusts no
+    embedder it is given); its messages are the reasons a skipped document reports."""
     if vectors.ndim != 2 or vectors.shape[0] != n_texts:
         raise EmbeddingError(
-            f"embedding model returned an array of shape {vectors.shape} for {n_texts} input(s)"
+            f"model returned vectors of shape {vectors.shape} for {n_texts} input(s), expected ({n_texts}, {dimension})"
         )
     if vectors.shape[1] != dimension:
         raise EmbeddingError(
-            f"embedding model returned vectors of length {vectors.shape[1]}, expected {dimension}"
+            f"model returned vectors of shape {vectors.shape}: length {vectors.shape[1]}, expected {dimension}"
         )
     finite = np.isfinite(vectors).all(axis=1)
     if not finite.all():
         bad = np.flatnonzero(~finite)
         raise EmbeddingError(
-            f"embedding model produced non-finite values (NaN/inf) for {bad.size} input(s), "
-            f"first at index {int(bad[0])}"
+            f"model returned a NaN or infinite vector (non-finite values for {bad.size} input(s), "
+            f"first at index {int(bad[0])})"
         )
-    norms = np.linalg.norm(vectors, axis=1)
-    zero = norms < 1e-6
+    zero = np.linalg.norm(vectors, axis=1) < 1e-6
     if zero.any():
         bad = np.flatnonzero(zero)
         raise EmbeddingError(
-            f"embedding model produced an all-zero vector for {bad.size} input(s), "
-            f"first at index {int(bad[0])}"
+            f"model returned an all-zero vector for {bad.size} input(s), first at index {int(bad[0])}"
         )
     return vectors
 

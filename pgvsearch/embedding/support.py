@@ -27,6 +27,19 @@ class CannotExport(ConfigError):
         self.st_model = st_model
 
 
+def raise_if_interrupted(exc: BaseException) -> None:
+    """Re-raise Ctrl-C (or SIGTERM, which the CLI turns into it) that surfaced as another error.
+
+    A KeyboardInterrupt raised while a C extension initialises comes back as an ImportError
+    ("initialization failed") chained to it; taken for a missing library, it would send the run
+    on with a fallback backend, the user's interruption swallowed."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
+        seen = seen.__cause__ or seen.__context__
+
+
 def describe(exc: BaseException, limit: int = 300) -> str:
     """One line for a message: the exception type and the first line of its text."""
     text = (str(exc).strip().splitlines() or [""])[0][:limit]

@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import ConfigError
 from .choices import DEFAULT_MODEL
 from .protocol import check_texts, check_vectors
-from .support import describe
+from .support import describe, raise_if_interrupted
 from .tokens import TokenizerJson
 
 if TYPE_CHECKING:  # pragma: no cover - typing only, never imported at run time
@@ -107,12 +107,14 @@ def load_sentence_transformer(model: str, source: str) -> SentenceTransformer:
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:
+        raise_if_interrupted(exc)
         raise ConfigError(f"cannot load model {model!r}: sentence-transformers is not installed ({exc})") from exc
     try:
         with _quiet_transformers(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return SentenceTransformer(source, device="cpu")
     except Exception as exc:  # noqa: BLE001 - any loader failure is a configuration problem here
+        raise_if_interrupted(exc)
         raise ConfigError(
             f"cannot load embedding model {model!r} ({describe(exc)}); there is no "
             f"network access at run time, so use the packaged {DEFAULT_MODEL!r}, a local model "

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, Sequence
 
 from ..chunking import Chunker
+from ..embedding import check_vectors
 from ..errors import ConfigError, EmbeddingError
 from ..sources import DEFAULT_MAX_BYTES, DocIds, Skipped, SourceDocument, Stored, discover, is_markdown, parse_file, parse_stream, scrub
 from ..store import Collection, acquire_ingest_lock, release_ingest_lock, sql_statement
@@ -27,7 +28,6 @@ from .report import IngestReport, write_report
 from .writer import write_refusing
 
 if TYPE_CHECKING:
-    import numpy as np
     import psycopg
 
     from ..embedding import Embedder
@@ -62,11 +62,7 @@ class Ingestor:
         self.batch_chunks = batch_chunks
         self.on_progress = on_progress
         self.report = IngestReport(collection=coll.name)
-        self.chunker = Chunker(
-            embedder.tokenizer(),
-            max_tokens=min(coll.chunk_tokens, embedder.max_seq_length),
-            overlap=coll.chunk_overlap,
-        )
+        self.chunker = Chunker.for_embedder(embedder, max_tokens=coll.chunk_tokens, overlap=coll.chunk_overlap)
         self.stop = threading.Event()
         self._existing: dict[str, str] = {}  # doc_id -> content hash of the stored documents
         self.doc_ids = DocIds(())  # the run's doc_id state; set again by run() for its paths
@@ -161,7 +157,7 @@ class Ingestor:
     # -- stage 2: embed ----------------------------------------------------------------
     def _embed(self, docs: list[PreparedDocument]) -> EmbeddedBatch:
         def embedded(texts: list[str]) -> Any:
-            return self._checked(self.embedder.embed(texts), len(texts))
+            return check_vectors(self.embedder.embed(texts), len(texts), self.coll.dimension)
 
         texts = [c.embed_text for d in docs for c in d.chunks]
         started = time.perf_counter()
@@ -185,23 +181,6 @@ class Ingestor:
         self.report.embed_seconds += time.perf_counter() - started
         self.report.embedded_chunks += sum(len(d.chunks) for d in kept)
         return EmbeddedBatch(kept, vectors)
-
-    def _checked(self, matrix: "np.ndarray", n_texts: int) -> "np.ndarray":
-        """The embedder's output, if it is one finite, non-zero vector of the collection's
-        dimension per text (any Embedder may be plugged in: do not trust it).
-
-        Kept here rather than calling ``embedding.check_vectors``: the reasons it reports
-        ("refused: model returned ... shape / NaN or infinite / all-zero") are what the skip
-        report says, and check_vectors words them differently."""
-        import numpy as np
-
-        if matrix.ndim != 2 or matrix.shape != (n_texts, self.coll.dimension):
-            raise EmbeddingError(f"model returned vectors of shape {matrix.shape}, expected ({n_texts}, {self.coll.dimension})")
-        if not np.isfinite(matrix).all():
-            raise EmbeddingError("model returned a NaN or infinite vector")
-        if (np.abs(matrix).max(axis=1) == 0).any():
-            raise EmbeddingError("model returned an all-zero vector")
-        return matrix
 
     # -- stage 3: write ----------------------------------------------------------------
     def _write(self, batch: EmbeddedBatch) -> None:
