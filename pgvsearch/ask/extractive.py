@@ -111,9 +111,13 @@ def _scored(question: str, sentences: list[_Quote], blocks: list[_Quote], embedd
     import numpy as np
 
     texts = [question] + [q.unit.text for q in sentences] + [f"{q.unit.intro}\n{q.unit.text}".strip() for q in blocks]
-    vectors = np.asarray(embedder.embed(texts))
+    placed = [f"{q.unit.section}: {q.unit.text}" if q.unit.section else q.unit.text for q in sentences]
+    vectors = np.asarray(embedder.embed(texts + placed))
     cosines = [float(c) for c in vectors[1:] @ vectors[0]]
-    scored = [dataclasses.replace(q, score=c) for q, c in zip(sentences, cosines)]
+    in_section = cosines[len(texts) - 1:]
+    # A sentence is scored alone and in its section ("Pending authorizations drop off in 3-5
+    # business days: Your bank releases it automatically ..."): the title often says what it answers.
+    scored = [dataclasses.replace(q, score=(c + s) / 2) for q, c, s in zip(sentences, cosines, in_section)]
     code = [dataclasses.replace(q, score=c + OVERLAP_WEIGHT * _overlap(question, f"{q.unit.intro} {q.unit.text}"))
             for q, c in zip(blocks, cosines[len(sentences):])]
     return scored, code

@@ -25,6 +25,7 @@ _TERMINAL_RE = re.compile(r"[.!?:;][\"')\]”]*$")
 _FENCE_RE = re.compile(r"^(`{3,}|~{3,})\s*\{?\s*\.?([\w+#.-]*)")
 _ADORNMENT_RE = re.compile(r"^([=\-`:'\"~^_*+#<>.])\1{2,}$")
 _DIRECTIVE_RE = re.compile(r"^\.\.\s+([\w:-]+)::\s*(.*)$")
+_ATTRIBUTES_RE = re.compile(r"\s*\{[^{}]*\}\s*$")  # a Markdown attribute list: "{ #cors }"
 _OPTION_RE = re.compile(r"^:[\w -]+:(?:\s|$)")
 _CODE_DIRECTIVES = {"code-block", "code", "sourcecode", "highlight-code", "doctest", "testcode"}
 _SILENT_DIRECTIVES = {"toctree", "image", "figure", "include", "literalinclude", "raw", "only", "contents",
@@ -43,6 +44,8 @@ class Unit:
     """For a code block: the (at most two) sentences just before it, which usually introduce it."""
     lang: str = ""
     """For a code block: its language, when the markup names one."""
+    section: str = ""
+    """The title of the section the unit is in, when the passage shows it (to score by, never to quote)."""
 
     @property
     def asks(self) -> bool:
@@ -78,6 +81,7 @@ class _Reader:
         self.recent: list[Unit] = []  # sentences since the last heading or code block: a block's intro
         self.code_next: str | None = None  # a literal block is announced (its language, maybe "")
         self.options = False  # directly after a directive: ":maxdepth: 2" lines are its options
+        self.section = ""
         self.blank = True
 
     def flush(self) -> None:
@@ -89,16 +93,18 @@ class _Reader:
             self.code_next = ""
             text = text[:-1] if not text[:-2].endswith(" ") else text[:-2].rstrip()
         for sentence in _SENTENCE_SPLIT_RE.split(text) if text else []:
-            self.emit(Unit(self.kind, sentence))
+            self.emit(Unit(self.kind, sentence, section=self.section))
         self.kind = SENTENCE
 
     def emit(self, unit: Unit) -> None:
         self.units.append(unit)
         self.recent = [] if unit.kind == CODE else (self.recent + [unit])[-2:]
 
-    def heading(self) -> None:
+    def heading(self, title: str = "") -> None:
         self.flush()
         self.recent = []
+        title = clean(_ATTRIBUTES_RE.sub("", title.split(" > ")[-1].lstrip("#")))
+        self.section = title or self.section
 
     def code(self, lines: Sequence[str], lang: str) -> None:
         self.flush()
@@ -146,11 +152,9 @@ class _Reader:
             return i + 1
         self.options = False
         if line in self.headings or line.startswith("#"):
-            self.heading()
+            self.heading(line)
         elif _ADORNMENT_RE.match(line):
-            if self.paragraph:
-                self.paragraph.pop()  # the title this line underlines
-            self.heading()
+            self.heading(self.paragraph.pop() if self.paragraph else "")  # the title this line underlines
         else:
             self.text_line(raw, line)
         return i + 1
