@@ -8,13 +8,15 @@ extractively: the passages' sentences closest to the question, each with its cit
 The flow, one module each: ``retrieval`` (hybrid hits and their neighbouring chunks) ->
 ``passages`` (windows fitted into the budget) -> ``prompt`` (messages, citations) ->
 ``llm`` (which model, from Settings) + ``client`` (HTTP, retries, server-sent events) or
-``extractive`` -> ``answer`` (``ask``, the whole flow).
+``sentences`` (a passage read as sentences, items and code blocks) + ``extractive`` ->
+``answer`` (``ask``, the whole flow).
 """
 
 from .answer import Answer, ask, ask_question
 from .client import ChatClient
-from .extractive import extractive_answer, split_sentences
+from .extractive import ExtractiveAnswer, answer_extractively, extractive_answer
 from .llm import NO_LLM_NOTE, NO_MODEL_NAME_NOTE, OPENAI_BASE_URL, LLMConfig, resolve_llm
-from .passages import Passage, join_chunks, select_passages
+from .passages import Passage, Window, join_chunks, select_passages, window_text
 from .prompt import build_messages, cited_numbers, cited_sources, prompt_request
 from .retrieval import chunk_windows, retrieve
+from .sentences import Unit, read_units, split_sentences

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from .client import ChatClient
-from .extractive import extractive_answer
+from .extractive import answer_extractively
 from .llm import LLMConfig
 from .passages import Passage
 from .prompt import build_messages, cited_sources
@@ -52,8 +52,9 @@ def ask(
     """Answer ``question`` from the collection, citing passages as [n].
 
     With ``llm`` (or ``client``) the answer is generated and streamed to ``on_token`` piece by
-    piece as it arrives; without, it is the best-matching sentences of the passages, given to
-    ``on_token`` in one piece.
+    piece as it arrives; without, it is the best-matching sentences (and code block) of the
+    passages, given to ``on_token`` in one piece, its citations numbered in order of first use
+    and ``passages`` renumbered to match.
     """
     passages = retrieve(conn, coll, embedder, question, options, context_tokens=context_tokens)
     if client is None and llm is not None:
@@ -61,14 +62,15 @@ def ask(
     mode, model = ("extractive", embedder.model_name) if client is None else ("llm", client.config.model)
     if client is not None and passages:
         text = client.complete(build_messages(question, passages), on_token)
+        return Answer(answer=text, sources=cited_sources(text, passages), mode=mode, model=model, passages=passages)
+    if not passages:
+        text, sources = f"No passages in collection {coll.name!r} match the question, so there is nothing to answer from.", []
     else:
-        if not passages:
-            text = f"No passages in collection {coll.name!r} match the question, so there is nothing to answer from."
-        else:
-            text = extractive_answer(question, passages, embedder)
-        if on_token:
-            on_token(text)
-    return Answer(answer=text, sources=cited_sources(text, passages), mode=mode, model=model, passages=passages)
+        # Cited in order of first use: the passages are renumbered so that [n] still names passage n.
+        text, sources, passages = answer_extractively(question, passages, embedder)
+    if on_token:
+        on_token(text)
+    return Answer(answer=text, sources=sources, mode=mode, model=model, passages=passages)
 
 
 # `pgvsearch.ask` names this package, so the top-level package exports the function by this name.

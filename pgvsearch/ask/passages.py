@@ -1,7 +1,7 @@
 """Passages: the retrieved chunks, widened to their neighbours and fitted into a token budget.
 
 A :class:`Passage` is what the model sees as ``[n]``. :func:`select_passages` picks them in
-rank order within the budget; a :data:`Window` (a hit's chunk with its neighbours, joined by
+rank order within the budget; a :class:`Window` (a hit's chunk with its neighbours, joined by
 :func:`join_chunks`, with section headings named where the window enters a section) widens a
 chosen passage when there is room left.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple, Sequence
 
 from ..errors import UsageError
 
@@ -21,8 +21,15 @@ WINDOW_CHUNKS = 1
 """A passage is its best chunk and this many neighbouring chunks on each side, when they fit the budget."""
 MIN_OVERLAP_CHARS = 20
 
-Window = tuple[int, int, str]
-"""First chunk, last chunk and the text of a hit's chunk with its neighbours."""
+
+class Window(NamedTuple):
+    """A hit's chunk with its neighbours: first and last chunk, their text, and the section
+    heading lines :func:`window_text` wrote into that text (a plain 3-tuple is a window without any)."""
+
+    first: int
+    last: int
+    text: str
+    headings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,9 @@ class Passage:
     first_chunk: int | None = None
     last_chunk: int | None = None
     """The chunks ``text`` spans (None: only ``chunk``)."""
+    headings: tuple[str, ...] = ()
+    """Lines of ``text`` that are section heading paths written by the passage builder, not document
+    text: the extractive answer never quotes them."""
 
     @property
     def chunks(self) -> tuple[int, int]:
@@ -77,27 +87,40 @@ def join_chunks(parts: Sequence[str], overlap_tokens: int = 0) -> str:
     return text
 
 
-def _with_sections(parts: Sequence[tuple[int, str, str]], title: str) -> list[str]:
-    """Chunk texts with their section's heading path written where the window enters a section.
+def _sections(parts: Sequence[tuple[int, str, str]], title: str) -> list[tuple[str | None, str]]:
+    """Each chunk's text with the heading path to write before it (None: none), where the window enters a section.
 
     A chunk's heading path lives in its context line ("Title > Section"), except for a chunk
     that starts with its own heading (its text already shows it; the chunks after it carry it).
     """
-    texts: list[str] = []
+    named: list[tuple[str | None, str]] = []
     section: str | None = title.strip()  # None: the section was named by a heading in the text
     for _, context, content in parts:
         context = context.strip()
         if content.lstrip().startswith("#"):
-            texts.append(content)
+            named.append((None, content))
             section = None
             continue
         only_title = title.strip().startswith(context.rstrip("…").rstrip())  # a title, maybe cut short
         if section is not None and context and context != section and not only_title:
-            texts.append(f"{context}\n{content}")
+            named.append((context, content))
         else:
-            texts.append(content)
+            named.append((None, content))
         section = context or section
-    return texts
+    return named
+
+
+def _with_sections(parts: Sequence[tuple[int, str, str]], title: str) -> list[str]:
+    """Chunk texts with their section's heading path written where the window enters a section."""
+    return [content if heading is None else f"{heading}\n{content}" for heading, content in _sections(parts, title)]
+
+
+def window_text(parts: Sequence[tuple[int, str, str]], title: str, overlap_tokens: int = 0) -> Window:
+    """Consecutive chunks ``(position, context, content)`` as one window, with the heading lines it wrote."""
+    named = _sections(parts, title)
+    texts = [content if heading is None else f"{heading}\n{content}" for heading, content in named]
+    headings = tuple(dict.fromkeys(h for h, _ in named if h is not None))
+    return Window(parts[0][0], parts[-1][0], join_chunks(texts, overlap_tokens), headings)
 
 
 def select_passages(
@@ -125,8 +148,8 @@ def select_passages(
         window = (windows or {}).get((passage.doc_id, passage.chunk))
         if window is None:
             continue
-        first, last, text = window
-        wide = dataclasses.replace(passage, text=text, first_chunk=first, last_chunk=last)
+        first, last, text, *rest = window
+        wide = dataclasses.replace(passage, text=text, first_chunk=first, last_chunk=last, headings=tuple(rest[0]) if rest else ())
         cost = count_tokens(wide.header + "\n" + wide.text)
         if used - passage.tokens + cost <= budget:
             passages[i] = dataclasses.replace(wide, tokens=cost)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..errors import UsageError
-from .passages import WINDOW_CHUNKS, Passage, Window, _with_sections, join_chunks, select_passages
+from .passages import WINDOW_CHUNKS, Passage, Window, select_passages, window_text
+from .sentences import open_fence
 
 if TYPE_CHECKING:
     import psycopg
@@ -40,22 +41,27 @@ def retrieve(
 
 
 def chunk_windows(conn: "psycopg.Connection[Any]", coll: "Collection", hits: Sequence["Hit"], radius: int = WINDOW_CHUNKS) -> dict[tuple[str, int], Window]:
-    """For each hit, its chunk and up to ``radius`` neighbouring chunks on each side of its document."""
+    """For each hit, its chunk and up to ``radius`` neighbouring chunks on each side of its document,
+    and one more after them when the window would end inside a code block that chunk closes."""
     from ..store import sql_statement
 
     if radius < 1 or not hits:
         return {}
     rows = conn.execute(
         sql_statement("chunk_windows", schema=coll.schema),
-        {"doc_ids": [h.doc_id for h in hits], "positions": [h.chunk for h in hits], "radius": radius},
+        {"doc_ids": [h.doc_id for h in hits], "positions": [h.chunk for h in hits], "radius": radius + 1},
     ).fetchall()
-    found: dict[str, list[tuple[int, str, str]]] = {}
+    found: dict[str, dict[int, tuple[int, str, str]]] = {}
     for doc_id, position, context, content in rows:
-        found.setdefault(doc_id, []).append((int(position), context, content))
+        found.setdefault(doc_id, {})[int(position)] = (int(position), context, content)
     windows: dict[tuple[str, int], Window] = {}
     for hit in hits:
-        parts = [p for p in found.get(hit.doc_id, []) if abs(p[0] - hit.chunk) <= radius]
+        near = found.get(hit.doc_id, {})
+        parts = [near[p] for p in sorted(near) if abs(p - hit.chunk) <= radius]
+        # Chunks are cut anywhere, code blocks too: a window ending inside one takes the chunk that goes on with it.
+        if parts and parts[-1][0] + 1 in near and open_fence("\n".join(content for _, _, content in parts)):
+            parts.append(near[parts[-1][0] + 1])
         if len(parts) < 2:
             continue
-        windows[(hit.doc_id, hit.chunk)] = (parts[0][0], parts[-1][0], join_chunks(_with_sections(parts, hit.title), coll.chunk_overlap))
+        windows[(hit.doc_id, hit.chunk)] = window_text(parts, hit.title, coll.chunk_overlap)
     return windows
