@@ -2,10 +2,10 @@
 
 app.py (the app and its command table) -> one module per command group (admin, ingest,
 search, ask, eval, server), sharing options.py (options defined once) and context.py
-(settings, connection, collection, embedder); main.py is the error boundary.
+(settings, connection, collection, embedder); entry.py (main) is the error boundary.
 """
 
 from .app import app
-from .main import main
+from .entry import main
 
 __all__ = ["app", "main"]
