@@ -90,7 +90,8 @@ def resolve_llm(
     resolved OPENAI_BASE_URL / PGVSEARCH_LLM_MODEL / the config file). Without ``settings``
     the URL and model come from ``environ`` by the same rule (no config file). The API key
     comes from OPENAI_API_KEY only. A model is configured when a URL or a key is present and
-    a model name is known; a key alone means OpenAI with gpt-4o-mini.
+    a model name is known; a key alone means OpenAI with gpt-4o-mini; a URL without a model
+    name asks the server's ``/v1/models`` and takes the model when it serves exactly one.
     """
     env = os.environ if environ is None else environ
     if settings is None:
@@ -111,14 +112,33 @@ def resolve_llm(
         return None, NO_LLM_NOTE
     if not name and (not base or urllib.parse.urlsplit(base).hostname == "api.openai.com") and key:
         name = OPENAI_DEFAULT_MODEL
+    base = base or OPENAI_BASE_URL
+    if urllib.parse.urlsplit(base).scheme not in ("http", "https") or not urllib.parse.urlsplit(base).hostname:
+        raise LLMError("the language-model URL must look like http(s)://host[:port]/v1 (--llm-url, OPENAI_BASE_URL or llm_url)")
+    if not name:
+        name = _the_served_model(base, key, timeout)
     if not name:
         if url:
             raise UsageError("--llm-url needs a model name: pass --llm-model or set PGVSEARCH_LLM_MODEL")
         return None, NO_MODEL_NAME_NOTE
-    base = base or OPENAI_BASE_URL
-    if urllib.parse.urlsplit(base).scheme not in ("http", "https") or not urllib.parse.urlsplit(base).hostname:
-        raise LLMError("the language-model URL must look like http(s)://host[:port]/v1 (--llm-url, OPENAI_BASE_URL or llm_url)")
     return LLMConfig(base_url=base, model=name, api_key=key, timeout=float(timeout), retry_base=_retry_base(env)), None
+
+
+def _the_served_model(base: str, key: str | None, timeout: float) -> str | None:
+    """The model a server given without a model name serves, when it serves exactly one (the usual
+    case for Ollama, llama.cpp and vLLM); LLMError listing them when it serves several; None when
+    it cannot tell (then no model is configured, as before)."""
+    from .discovery import DISCOVERY_TIMEOUT, served_models
+
+    served = served_models(base, key, timeout=min(timeout, DISCOVERY_TIMEOUT))
+    if not served:
+        return None
+    if len(served) == 1:
+        return served[0]
+    where = LLMConfig(base_url=base, model="?").display_url.removesuffix("/chat/completions")
+    shown = ", ".join(served[:20]) + (f" and {len(served) - 20} more" if len(served) > 20 else "")
+    raise LLMError(f"the language-model server at {where} serves {len(served)} models ({shown}); "
+                   "choose one with --llm-model or PGVSEARCH_LLM_MODEL")
 
 
 def _api_key(env: Mapping[str, str]) -> str | None:
