@@ -9,6 +9,7 @@ import typer
 from ..errors import UsageError
 from .context import QUERY_PRECISION, connection, err, load_embedder, open_collection, settings_for
 from .options import CANDIDATES, Candidates, CollectionName, Debug, Dsn, Meta, Model, Prefix, search_options
+from .search import note_no_terms
 
 
 def ask(
@@ -55,6 +56,7 @@ def ask(
             return
         if note and not quiet:
             err(note)
+        note_no_terms(conn, coll, "hybrid", question, "the question")
         result = answer_question(conn, coll, embedder, question, options, llm, context_tokens=context_tokens,
                                  on_token=answer_writer() if fmt == "table" else None)
     if fmt == "json":

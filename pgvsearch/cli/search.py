@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,7 +14,10 @@ from .options import (
 )
 
 if TYPE_CHECKING:
+    import psycopg
+
     from ..search import SearchOptions
+    from ..store import Collection
 
 
 def search(
@@ -105,12 +108,26 @@ def run_search(
             err(searcher.show_sql(mode, options.validate()))
             return
         if queries is not None:
-            hits = searcher.search_many(read_queries(queries), mode, options)
+            batch = read_queries(queries)
+            hits = searcher.search_many(batch, mode, options)
+            for q in batch:
+                note_no_terms(conn, coll, mode, q.text, f"query {q.query_id!r}")
         else:
             if not query or not query.strip():
                 raise UsageError("the query is empty")
             hits = searcher.run(query, mode, options)
+            note_no_terms(conn, coll, mode, query)
     try:
         print_hits(hits, pick_format(fmt), mode=mode, fusion=options.fusion)
     except BrokenPipeError:
         pass  # the reader has gone (`| head`): stop quietly, exit 0; FAST_EXIT skips the final flush
+
+
+def note_no_terms(conn: "psycopg.Connection[Any]", coll: "Collection", mode: str, query: str, what: str = "the query") -> None:
+    """Say on stderr when a keyword or hybrid query has no searchable words (stop words only):
+    keyword search then finds nothing, hybrid ranks by meaning only. Results are unaffected."""
+    from ..search import no_terms_note, query_terms
+
+    note = no_terms_note(mode, coll.text_config, what)
+    if note and not query_terms(conn, coll, query):
+        err(note)

@@ -5,6 +5,7 @@
 - ``searcher``: Searcher (runs a search: HNSW settings, the exact retry, many queries)
 - ``hits``: candidates -> hits, the one stage every result passes through (where a reranker goes)
 - ``queries``: reading query files
+- ``terms``: a query's searchable words (none: keyword search has nothing to rank by)
 """
 
 from .compose import vector_literal
@@ -12,3 +13,4 @@ from .hits import Candidate, Hit, HitStage, Query, to_hits
 from .options import FUSIONS, MODES, SearchOptions, require_text
 from .queries import read_queries
 from .searcher import Searcher, hybrid_search, keyword_search, semantic_search, timed
+from .terms import no_terms_note, query_terms
