@@ -12,7 +12,8 @@ run, with public tools only (Python's timers, /usr/bin/time -v for peak RSS):
 - peak RSS of ingesting --rss-mb MB of text.
 
     .venv/bin/python benchmarks/speed.py [--precision int8|fp32] [--runs 9] [--rss-mb 100 [--rss-only]]
-    .venv/bin/python benchmarks/speed.py --queries-only     # cold queries only (Cranfield loaded, no bare encode)
+    .venv/bin/python benchmarks/speed.py --queries-only     # cold queries only (Cranfield loaded first)
+    .venv/bin/python benchmarks/speed.py --queries-only --baseline-tree ../old   # and another checkout's, interleaved
 """
 
 from __future__ import annotations
@@ -146,6 +147,23 @@ def cold_queries(env: dict[str, str], runs: int, bare_runs: int) -> dict[str, fl
     }
 
 
+def interleaved(env: dict[str, str], baseline: Path, runs: int) -> dict[str, Any]:
+    """Median cold `search`/`hybrid` wall time of this tree and of ``baseline``, run alternately."""
+    subprocess.run([PYTHON, "-m", "compileall", "-q", str(baseline / "pgvsearch")], check=True)
+    trees = {"this": ROOT, "baseline": baseline}
+    times: dict[str, dict[str, list[float]]] = {name: {"search": [], "hybrid": []} for name in trees}
+    for run in range(runs):
+        for mode in ("search", "hybrid"):
+            # ABBA order: whichever runs second finds the caches the first one warmed.
+            for name, tree in (list(trees.items()) if run % 2 == 0 else list(trees.items())[::-1]):
+                tree_env = dict(env, PYTHONPATH=str(tree))
+                times[name][mode].append(timed([*CLI, mode, QUERY, "-k", "10", "-f", "json"], tree_env, cwd=tree)[0])
+    return {"baseline_tree": str(baseline), "runs": runs} | {
+        f"{name}_{mode}_median_s": round(statistics.median(values), 3)
+        for name, by_mode in times.items() for mode, values in by_mode.items()
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", type=Path, default=ROOT.parent / "shared" / "datasets" / "cranfield")
@@ -155,6 +173,10 @@ def main() -> None:
     parser.add_argument("--rss-mb", type=int, default=0, help="also ingest this many MB of text and report peak RSS (slow: ~25 min per 10 MB)")
     parser.add_argument("--rss-only", action="store_true", help="only the --rss-mb measurement")
     parser.add_argument("--queries-only", action="store_true", help="only the cold-query measurement (loads Cranfield first)")
+    parser.add_argument("--baseline-tree", type=Path, default=None,
+                        help="with --queries-only: a checkout of another commit (e.g. `git worktree add ../old REV`) whose "
+                             "cold queries are timed too, alternating with this tree's on the same database, so that "
+                             "a busy machine slows both alike")
     parser.add_argument("--output", type=Path, default=None, help="default: benchmarks/results/speed.json (speed-rss.json with --rss-only)")
     args = parser.parse_args()
     if args.rss_only and not args.rss_mb:
@@ -180,6 +202,8 @@ def main() -> None:
             write_corpus_files(args.dataset, work / "cranfield")
             timed([*CLI, "ingest", str(work / "cranfield"), "-q"], env)
             results["cold_query"] = cold_queries(env, args.runs, args.bare_runs)
+            if args.baseline_tree is not None:
+                results["baseline"] = interleaved(env, args.baseline_tree.resolve(), args.runs)
         elif not args.rss_only:
             timed([*CLI, "init", "--precision", args.precision, "-f", "json"], env)
 
@@ -253,6 +277,11 @@ def print_table(results: dict[str, Any]) -> None:
     table.add_column("ratio / note", justify="right")
     if "ingest" not in results and "cold_query" in results:  # --queries-only
         add_cold_rows(table, results["cold_query"])
+        if "baseline" in results:
+            b = results["baseline"]
+            for mode in ("search", "hybrid"):
+                table.add_row(f"cold `{mode}`, alternating with {Path(b['baseline_tree']).name}", f"{b[f'this_{mode}_median_s']:.2f} s",
+                              "", f"baseline {b[f'baseline_{mode}_median_s']:.2f} s")
         Console(width=140).print(table)
         return
     if "cold_query" not in results:  # --rss-only

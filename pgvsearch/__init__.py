@@ -8,42 +8,17 @@ are resolved on first use::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .lazy import lazy_exports
 
 __version__ = "0.1.0"
 
-_EXPORTS = {
-    "Settings": "config",
-    "resolve_settings": "config",
-    "connect": "store",
-    "Collection": "store",
-    "require_collection": "store",
-    "init_collection": "store",
-    "drop_collection": "store",
-    "load_embedder": "embedding",
-    "Chunker": "chunking",
-    "Chunk": "chunking",
-    "ingest_paths": "ingest",
-    "IngestReport": "ingest",
-    "Searcher": "search",
-    "SearchOptions": "search",
-    "Hit": "search",
-    "semantic_search": "search",
-    "keyword_search": "search",
-    "hybrid_search": "search",
-    "ask_question": "ask",
-    "Answer": "ask",
-    "LLMConfig": "ask",
-    "PgvsearchError": "errors",
-    "ExitCode": "errors",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pgvsearch' has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{module}", __name__), name)
+__all__, __getattr__ = lazy_exports(__name__, {
+    "config": ("Settings", "resolve_settings"),
+    "store": ("connect", "Collection", "require_collection", "init_collection", "drop_collection"),
+    "embedding": ("load_embedder",),
+    "chunking": ("Chunker", "Chunk"),
+    "ingest": ("ingest_paths", "IngestReport"),
+    "search": ("Searcher", "SearchOptions", "Hit", "semantic_search", "keyword_search", "hybrid_search"),
+    "ask": ("ask_question", "Answer", "LLMConfig"),
+    "errors": ("PgvsearchError", "ExitCode"),
+})

@@ -19,7 +19,7 @@ PACKAGE = ROOT / "pgvsearch"
 
 # Lower layers never import higher ones; rooms of one layer do not import each other.
 LAYERS: dict[str, int] = {
-    "redact": 0, "errors": 1, "config": 2,
+    "redact": 0, "lazy": 0, "errors": 1, "config": 2,
     "sources": 3, "chunking": 3, "embedding": 3,
     "store": 4,
     "ingest": 5, "search": 5,
@@ -27,7 +27,7 @@ LAYERS: dict[str, int] = {
     "render": 7,
     "cli": 8, "__main__": 9,
 }
-FOUNDATION = {"errors", "config", "redact"}
+FOUNDATION = {"errors", "config", "redact", "lazy"}
 
 # Imported at the top of a module only where it is cheap or unavoidable: everything else
 # waits for the function that needs it (cold queries and `--help` must stay fast).

@@ -14,9 +14,11 @@ from .options import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import psycopg
 
-    from ..search import SearchOptions
+    from ..search import Hit, SearchOptions
     from ..store import Collection
 
 
@@ -111,23 +113,30 @@ def run_search(
             batch = read_queries(queries)
             hits = searcher.search_many(batch, mode, options)
             for q in batch:
-                note_no_terms(conn, coll, mode, q.text, f"query {q.query_id!r}")
+                note_no_terms(conn, coll, mode, q.text, f"query {q.query_id!r}", [h for h in hits if h.query_id == q.query_id])
         else:
             if not query or not query.strip():
                 raise UsageError("the query is empty")
             hits = searcher.run(query, mode, options)
-            note_no_terms(conn, coll, mode, query)
+            note_no_terms(conn, coll, mode, query, hits=hits)
     try:
         print_hits(hits, pick_format(fmt), mode=mode, fusion=options.fusion)
     except BrokenPipeError:
         pass  # the reader has gone (`| head`): stop quietly, exit 0; FAST_EXIT skips the final flush
 
 
-def note_no_terms(conn: "psycopg.Connection[Any]", coll: "Collection", mode: str, query: str, what: str = "the query") -> None:
+def note_no_terms(
+    conn: "psycopg.Connection[Any]", coll: "Collection", mode: str, query: str, what: str = "the query",
+    hits: "Sequence[Hit] | None" = None,
+) -> None:
     """Say on stderr when a keyword or hybrid query has no searchable words (stop words only):
-    keyword search then finds nothing, hybrid ranks by meaning only. Results are unaffected."""
+    keyword search then finds nothing, hybrid ranks by meaning only. Results are unaffected.
+    Given the query's ``hits``, the words are looked up only when the keyword ranking found
+    nothing (no extra round trip for the usual query)."""
     from ..search import no_terms_note, query_terms
 
     note = no_terms_note(mode, coll.text_config, what)
+    if hits is not None and any(h.keyword_rank is not None for h in hits):
+        return
     if note and not query_terms(conn, coll, query):
         err(note)

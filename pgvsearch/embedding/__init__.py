@@ -19,8 +19,9 @@ The room, in the order a model travels through it::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .choices import BACKENDS, DEFAULT_MODEL, PRECISIONS, check_precision_name
@@ -30,26 +31,11 @@ if TYPE_CHECKING:
     from .protocol import Embedder, HasTokenizer, check_vectors
     from .torch_backend import TorchEmbedder
 
-_EXPORTS = {
-    "BACKENDS": "choices",
-    "DEFAULT_MODEL": "choices",
-    "PRECISIONS": "choices",
-    "check_precision_name": "choices",
-    "check_vectors": "protocol",
-    "Embedder": "protocol",
-    "HasTokenizer": "protocol",
-    "OnnxEmbedder": "onnx_runtime",
-    "TorchEmbedder": "torch_backend",
-    "export_onnx": "loader",
-    "load_embedder": "loader",
-    "resolve_model_source": "models",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pgvsearch.embedding' has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{module}", __name__), name)
+__all__, __getattr__ = lazy_exports(__name__, {
+    "choices": ("BACKENDS", "DEFAULT_MODEL", "PRECISIONS", "check_precision_name"),
+    "protocol": ("check_vectors", "Embedder", "HasTokenizer"),
+    "onnx_runtime": ("OnnxEmbedder",),
+    "torch_backend": ("TorchEmbedder",),
+    "loader": ("export_onnx", "load_embedder"),
+    "models": ("resolve_model_source",),
+})

@@ -9,43 +9,52 @@
 - ``status``: what a collection holds (``pgvsearch status``)
 - ``server``: the embedded PostgreSQL server
 
-Other rooms import the store through this module.
+Other rooms import the store through this module; each name is imported on first use, so the
+query path loads the connection, SQL and registry modules and not the rest.
 """
 
-from .collections import (
-    HALFVEC_PGVECTOR,
-    ITERATIVE_SCAN_PGVECTOR,
-    MAX_HALFVEC_INDEX_DIMS,
-    MAX_VECTOR_INDEX_DIMS,
-    MIN_PGVECTOR,
-    Collection,
-    acquire_ingest_lock,
-    get_collection,
-    list_collections,
-    lock_key,
-    parse_version,
-    pgvector_version,
-    registry_exists,
-    release_ingest_lock,
-    require_collection,
-    schema_for,
-)
-from .connection import connect, describe_target
-from .prepare import prepare_collection
-from .schema import (
-    DEFAULT_CHUNK_TOKENS,
-    DEFAULT_OVERLAP,
-    DEFAULT_PRECISION,
-    DEFAULT_TEXT_CONFIG,
-    DEFAULT_WORD_SEPARATORS,
-    MIN_CHUNK_TOKENS,
-    InitResult,
-    check_precision,
-    drop_collection,
-    ensure_pgvector,
-    init_collection,
-)
-from .server import EmbeddedServer, ensure_server, running_server, start_server, stop_server
-from .sql import sql_statement, sql_text
-from .status import collection_report, collection_status
-from .vector_index import build_vector_index, drop_vector_index, repair_vector_index, vector_index_exists
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+_MODULES = {
+    "collections": (
+        "HALFVEC_PGVECTOR", "ITERATIVE_SCAN_PGVECTOR", "MAX_HALFVEC_INDEX_DIMS",
+        "MAX_VECTOR_INDEX_DIMS", "MIN_PGVECTOR", "Collection", "acquire_ingest_lock",
+        "get_collection", "list_collections", "lock_key", "parse_version", "pgvector_version",
+        "registry_exists", "release_ingest_lock", "require_collection", "schema_for"
+    ),
+    "connection": ("connect", "describe_target"),
+    "prepare": ("prepare_collection",),
+    "schema": (
+        "DEFAULT_CHUNK_TOKENS", "DEFAULT_OVERLAP", "DEFAULT_PRECISION", "DEFAULT_TEXT_CONFIG",
+        "DEFAULT_WORD_SEPARATORS", "MIN_CHUNK_TOKENS", "InitResult", "check_precision",
+        "drop_collection", "ensure_pgvector", "init_collection"
+    ),
+    "server": ("EmbeddedServer", "ensure_server", "running_server", "start_server", "stop_server"),
+    "sql": ("sql_statement", "sql_text"),
+    "status": ("collection_report", "collection_status"),
+    "vector_index": ("build_vector_index", "drop_vector_index", "repair_vector_index", "vector_index_exists"),
+}
+__all__, __getattr__ = lazy_exports(__name__, _MODULES)
+
+if TYPE_CHECKING:
+    from .collections import (
+        HALFVEC_PGVECTOR, ITERATIVE_SCAN_PGVECTOR, MAX_HALFVEC_INDEX_DIMS, MAX_VECTOR_INDEX_DIMS,
+        MIN_PGVECTOR, Collection, acquire_ingest_lock, get_collection, list_collections, lock_key,
+        parse_version, pgvector_version, registry_exists, release_ingest_lock, require_collection,
+        schema_for,
+    )
+    from .connection import connect, describe_target
+    from .prepare import prepare_collection
+    from .schema import (
+        DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP, DEFAULT_PRECISION, DEFAULT_TEXT_CONFIG,
+        DEFAULT_WORD_SEPARATORS, MIN_CHUNK_TOKENS, InitResult, check_precision, drop_collection,
+        ensure_pgvector, init_collection,
+    )
+    from .server import EmbeddedServer, ensure_server, running_server, start_server, stop_server
+    from .sql import sql_statement, sql_text
+    from .status import collection_report, collection_status
+    from .vector_index import build_vector_index, drop_vector_index, repair_vector_index, vector_index_exists
