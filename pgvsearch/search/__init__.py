@@ -12,3 +12,4 @@ from .hits import Candidate, Hit, HitStage, Query, to_hits
 from .options import FUSIONS, MODES, SearchOptions, require_text
 from .queries import read_queries
 from .searcher import Searcher, hybrid_search, keyword_search, semantic_search, timed
+from .documents import MAX_DOCUMENT_CHUNKS, StoredChunk, StoredDocument, read_document
