@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError, UsageError
+from ..errors import UsageError
 from ..store import Collection, sql_statement
 from .options import require_text
 
@@ -86,7 +86,7 @@ def read_document(
             sql_statement("document_chunks", schema=coll.schema), {"doc_id": doc_id, "first": first, "last": last},
         ).fetchall()
     if not rows:
-        raise ConfigError(f"no document {doc_id!r} in collection {coll.name!r}")
+        raise UsageError(f"no document {doc_id!r} in collection {coll.name!r}")
     head = rows[0]
     if around is not None and around >= head["chunk_count"]:
         raise UsageError(f"document {doc_id!r} has {head['chunk_count']} chunks (positions 0-{head['chunk_count'] - 1}), no chunk {around}")

@@ -37,6 +37,9 @@ def serve_mcp(
     from .server import PgvsearchServer
     from .service import SearchService
 
+    # One plain line per record on stderr (stdout is the stdio protocol's); set before the SDK's
+    # own logging setup, which then leaves it alone.
+    logging.basicConfig(level=log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     service = SearchService(settings, fixed_collection=fixed_collection, llm_url=llm_url, llm_model=llm_model, llm_timeout=llm_timeout)
     server = PgvsearchServer(service, log_level=log_level.upper())  # its logging goes to stderr
     service.warm_up()

@@ -69,7 +69,7 @@ class SearchService:
             with self._session() as conn:
                 self._embedder(self._collection(conn, None)).embed(["warm-up"])
         except Exception as exc:  # noqa: BLE001 - reported on stderr; each call reports its own error
-            log.warning("pgvsearch mcp: %s (each tool call tries again)", describe_error(exc)[0])
+            log.warning("not ready yet: %s; each tool call tries again", describe_error(exc)[0])
 
     @contextmanager
     def _session(self) -> Iterator["psycopg.Connection[Any]"]:
@@ -84,10 +84,7 @@ class SearchService:
                 self._conn = connect(self.settings)
             try:
                 yield self._conn
-            except psycopg.OperationalError:
-                self._forget_connection()
-                raise
-            except DatabaseError:
+            except (psycopg.OperationalError, DatabaseError):
                 self._forget_connection()
                 raise
             except Exception:
