@@ -25,7 +25,8 @@ LAYERS: dict[str, int] = {
     "ingest": 5, "search": 5,
     "ask": 6, "evaluate": 6,
     "render": 7,
-    "cli": 8, "__main__": 9,
+    "serve": 8,
+    "cli": 9, "__main__": 10,
 }
 FOUNDATION = {"errors", "config", "redact", "lazy"}
 

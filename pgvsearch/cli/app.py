@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from ..errors import exit_codes_help
-from . import admin, ask, ingest, search, server
+from . import admin, ask, ingest, mcp, search, server
 from .eval import eval_command
 
 EXIT_CODES_HELP = exit_codes_help()
@@ -51,6 +51,7 @@ app.command("hybrid")(search.hybrid)
 app.command("ask")(ask.ask)
 app.command("eval")(eval_command)
 app.command("status")(admin.status)
+app.command("mcp")(mcp.mcp)
 app.command("drop")(admin.drop)
 app.add_typer(server_app, name="server")
 server_app.command("start")(server.start)

@@ -14,3 +14,4 @@ from .options import FUSIONS, MODES, SearchOptions, require_text
 from .queries import read_queries
 from .searcher import Searcher, hybrid_search, keyword_search, semantic_search, timed
 from .terms import no_terms_note, query_terms
+from .documents import MAX_DOCUMENT_CHUNKS, StoredChunk, StoredDocument, read_document
