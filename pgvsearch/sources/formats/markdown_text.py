@@ -25,6 +25,15 @@ _ATTR_VALUE_RE = r"""\b{}\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))"""
 _ENTITY_RE = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _TICKS_RE = re.compile(r"(?<![`\\])`+")
 _ADMONITION_RE = re.compile(r"^ {0,3}(?:!!!|\?\?\?\+?|===)\s")  # MkDocs: content indented under it
+# Block markers of MkDocs admonitions and tabs (``!!! tip "Title"``, ``=== "Tab"``) and of
+# pymdownx blocks (``/// note | Title`` ... ``///``): only their title is text.
+_BLOCK_MARKER_RE = re.compile(
+    r"""^(?P<indent>[ \t]*)(?:(?:!!!|\?\?\?\+?)[ \t]+[\w-]+(?:[ \t]+[\w-]+)*(?:[ \t]+"(?P<title>[^"]*)")?"""
+    r"""|===\+?[ \t]+"(?P<tab>[^"]*)"|/{3,}(?:[ \t]*[\w-]+(?:[ \t]*\|[ \t]*(?P<block>.*?))?)?)[ \t]*$""",
+    re.MULTILINE,
+)
+_SPACE = "\ue000"  # a tag that separates words: a space, unless it is next to whitespace already
+_SPACES_RE = re.compile("^\ue000+|\ue000+$|\ue000+(?=\\s)|(?<=\\s)\ue000+", re.MULTILINE)
 
 # Elements rendered to nothing but their text (other <names> are left alone: "List<T>" is prose).
 _HTML_TAGS = frozenset("""
@@ -45,14 +54,14 @@ def render_markdown(text: str) -> str:
     lines = text.split("\n")
     kept: set[int] = set()  # code lines: byte for byte
     dropped: set[int] = set()  # comments and scripts
-    nested: dict[int, tuple[int, str]] = {}  # first line -> (end, rendered text) of an admonition's body
+    nested: dict[int, tuple[int, str]] = {}  # first line -> (end, rendered body) of an admonition
     for token in MarkdownIt("commonmark").parse(text):
         if token.map is None:
             continue
         start, end = token.map
         if token.type == "code_block" and token.level == 0 and _under_admonition(lines, start):
             body = render_markdown("\n".join(line[4:] for line in lines[start:end]))
-            nested[start] = (end, "\n".join("    " + line if line else line for line in body.split("\n")))
+            nested[start] = (end, body)  # dedented: with its marker gone, the body is plain text
         elif token.type in ("fence", "code_block"):
             kept.update(range(start, end))
         elif token.type == "html_block":
@@ -128,6 +137,8 @@ def render_inline(text: str) -> str:
 
 
 def _render_text(text: str) -> str:
+    if "!!!" in text or "???" in text or "===" in text or "///" in text:
+        text = _BLOCK_MARKER_RE.sub(_block_title, text)
     if "{" in text:
         text = _ATTR_LIST_RE.sub("", text)
     if "<" in text:
@@ -135,6 +146,8 @@ def _render_text(text: str) -> str:
         text = _HIDDEN_ELEMENT_RE.sub("", text)
         text = _ABBR_RE.sub(_abbr, text)
         text = _TAG_RE.sub(_tag, text)
+        if _SPACE in text:
+            text = _SPACES_RE.sub("", text).replace(_SPACE, " ")
     if "&" in text:
         text = _ENTITY_RE.sub(lambda m: html.unescape(m.group(0)), text)
     return text
@@ -158,4 +171,9 @@ def _tag(m: Any) -> str:
         return m.group(0)
     if name == "img":
         return _attribute(m.group(3), "alt") or ""
-    return " " if name in _BREAKS else ""
+    return _SPACE if name in _BREAKS else ""
+
+
+def _block_title(m: Any) -> str:
+    title = m.group("title") or m.group("tab") or m.group("block") or ""
+    return m.group("indent") + title.strip() if title.strip() else ""

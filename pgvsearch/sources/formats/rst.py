@@ -11,7 +11,10 @@ else the first underlined line, else (by the caller) the file name.
 
 from __future__ import annotations
 
+import copy
 import re
+import threading
+from typing import Any
 
 from ..decode import check_not_binary, decode_text
 from ..document import Parsed, SkipInput
@@ -20,9 +23,10 @@ from ..text import finish_text
 
 _RST_ADORNMENT_RE = re.compile(r"^([!-/:-@\[-`{-~])\1{2,}[ \t]*$")
 
-#: docutils settings: quiet, no file or network access, no configuration files, the tree as written.
+#: docutils settings over its defaults (no configuration file is read): quiet, no file or
+#: network access, the tree as written.
 SETTINGS = {
-    "_disable_config": True, "report_level": 5, "halt_level": 5, "warning_stream": False,
+    "report_level": 5, "halt_level": 5, "warning_stream": False,
     "file_insertion_enabled": False, "raw_enabled": False, "input_encoding": "unicode",
     "doctitle_xform": False, "sectsubtitle_xform": False, "docinfo_xform": False,
     "character_level_inline_markup": False, "syntax_highlight": "none", "smart_quotes": False,
@@ -56,6 +60,26 @@ def _rst_title(text: str) -> str | None:
     return None
 
 
+_settings: Any = None
+_settings_lock = threading.Lock()
+
+
+def _docutils_settings() -> Any:
+    """A fresh copy of the settings, built once (docutils' option parser is slow and deprecated)."""
+    global _settings
+    with _settings_lock:
+        if _settings is None:
+            from docutils.frontend import get_default_settings
+            from docutils.parsers.rst import Parser
+            from docutils.readers.standalone import Reader
+
+            settings = get_default_settings(Parser, Reader)
+            for name, value in SETTINGS.items():
+                setattr(settings, name, value)
+            _settings = settings
+        return copy.deepcopy(_settings)
+
+
 def render(source: str) -> tuple[str, str | None]:
     """(text with ``#`` headings, the first section title or None); raises what docutils raises."""
     from docutils.core import publish_doctree
@@ -64,7 +88,7 @@ def render(source: str) -> tuple[str, str | None]:
     from .rst_text import TextWriter
 
     with tolerant():
-        document = publish_doctree(source, settings_overrides=SETTINGS)
+        document = publish_doctree(source, settings=_docutils_settings())
     writer = TextWriter()
     text = writer.write(document)
     return text, (writer.headings[0][1] if writer.headings else None)
