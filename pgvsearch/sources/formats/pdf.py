@@ -82,18 +82,21 @@ def parse(data: bytes) -> Parsed:
             shown = ", ".join(str(n) for n in failed[:10]) + (" ..." if len(failed) > 10 else "")
             warnings.append(f"text extraction failed on page(s) {shown}")
 
-        try:
-            meta = reader.metadata
-            raw_title = meta.title if meta is not None else None
-        except Exception:  # noqa: BLE001 - a broken info dictionary is not fatal
-            raw_title = None
-        title = pick_title(clean_title(str(raw_title)) if raw_title else None, runs, first_page)
-        title = clean_title(title) if title else None
+        title = pick_title(_metadata_title(reader), runs, first_page)
 
     text = finish_text("\n\n".join(texts), warnings)
     if not text.strip():
         raise SkipInput("PDF has no text layer (scanned?)")
-    return Parsed(title, text, {"pages": len(pages)}, warnings)
+    return Parsed(clean_title(title) if title else None, text, {"pages": len(pages)}, warnings)
+
+
+def _metadata_title(reader: Any) -> str | None:
+    try:
+        meta = reader.metadata
+        raw_title = meta.title if meta is not None else None
+    except Exception:  # noqa: BLE001 - a broken info dictionary is not fatal
+        return None
+    return clean_title(str(raw_title)) if raw_title else None
 
 
 def _collect_runs(runs: list[tuple[float, str]]) -> Any:
