@@ -1,5 +1,6 @@
-"""Markdown: front matter (simple YAML/TOML pairs) becomes metadata; the title is the
-front matter's ``title`` or the first level-1 heading outside code fences."""
+"""Markdown: front matter (simple YAML/TOML pairs) becomes metadata; attribute lists and inline
+HTML are rendered to text outside code (:mod:`.markdown_text`); the title is the front
+matter's ``title`` or the first level-1 heading outside code fences."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import re
 
 from ..decode import check_not_binary, decode_text
 from ..document import Parsed
+from ..reasons import short
 from ..text import finish_text
+from .markdown_text import render_markdown
 
 
 _FM_KEY_RE = re.compile(r"^([A-Za-z_][\w.\-]*)\s*:\s*(.*?)\s*$")
@@ -94,6 +97,10 @@ def parse(data: bytes) -> Parsed:
     if text.startswith("\ufeff"):
         text = text[1:]
     front, body = _split_front_matter(text)
+    try:
+        body = render_markdown(body)
+    except Exception as e:  # noqa: BLE001 - index the markup as written rather than lose the file
+        warnings.append(f"Markdown markup not rendered ({short(e)}); indexed as written")
     body = finish_text(body, warnings)
     title = _unquote(front.pop("title", "").strip()) or _markdown_title(body)
     return Parsed(title, body, dict(front), warnings)
