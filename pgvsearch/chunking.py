@@ -27,6 +27,7 @@ TokenCounter = Callable[[str], int]
 MAX_CONTEXT_TOKENS = 48
 SPECIAL_TOKENS = 2  # [CLS] ... [SEP] for BERT-style models; see Chunker.special_tokens
 HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ class Chunker:
         whole = Chunk(position=0, content=text, context=title.strip())
         if self.count_tokens(whole.embed_text) + self.special_tokens <= self.max_tokens:
             return [whole]  # the document fits the model's window: splitting could only lose context
-        headings = [(m.start(), len(m.group(1)), m.group(2).strip()) for m in HEADING_RE.finditer(text)] if markdown else []
+        headings = _headings(text) if markdown else []
         context_cap = min(MAX_CONTEXT_TOKENS, self.max_tokens // 4)
         title_ctx = self._truncate(title.strip(), context_cap) if title.strip() else ""
         contexts = {title_ctx}
@@ -187,7 +188,7 @@ class Chunker:
         ]
         if len(raw) > 1:
             kept = [span for span in raw[:-1] if not _only_headings(text[span[0] : span[1]])]
-            raw = kept + [raw[-1]]
+            raw = self._fences_start_chunks(text, kept + [raw[-1]], capacity)
         merged: list[tuple[int, int]] = []
         for start, end in raw:
             if merged:
@@ -200,6 +201,42 @@ class Chunker:
                     continue
             merged.append((start, end))
         return merged
+
+
+    def _fences_start_chunks(self, text: str, spans: list[tuple[int, int]], capacity: int) -> list[tuple[int, int]]:
+        """A code block's opening fence line left at the end of a chunk moves to the next one
+        (when it still fits), so a chunk never ends on a fence that opens nothing it holds."""
+        spans = list(spans)
+        for i in range(len(spans) - 1):
+            start, end = spans[i]
+            piece = text[start:end].rstrip()
+            cut = start + piece.rfind("\n") + 1  # where the piece's last line starts
+            if not FENCE_RE.match(text[cut:end]) or len(FENCE_RE.findall(piece)) % 2 == 0:
+                continue  # the last line is no fence, or it closes a block the piece opened
+            if self.count_tokens(text[cut : spans[i + 1][1]]) > capacity:
+                continue
+            spans[i], spans[i + 1] = (start, cut), (cut, spans[i + 1][1])
+        return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _headings(text: str) -> list[tuple[int, int, str]]:
+    """(offset, level, title) of the Markdown headings of ``text``, outside fenced code blocks
+    (a ``# comment`` in a code block is no heading)."""
+    fenced: list[tuple[int, int]] = []
+    opener: re.Match[str] | None = None
+    for m in FENCE_RE.finditer(text):
+        if opener is None:
+            opener = m
+        elif m.group(1)[0] == opener.group(1)[0] and len(m.group(1)) >= len(opener.group(1)):
+            fenced.append((opener.start(), m.end()))
+            opener = None
+    if opener is not None:
+        fenced.append((opener.start(), len(text)))
+    return [
+        (m.start(), len(m.group(1)), m.group(2).strip())
+        for m in HEADING_RE.finditer(text)
+        if not any(a <= m.start() < b for a, b in fenced)
+    ]
 
 
 def _same_words(a: str, b: str) -> bool:

@@ -56,3 +56,28 @@ def test_for_embedder_keeps_chunks_inside_the_model_window(embedder: Any) -> Non
     chunker = Chunker.for_embedder(CountOnlyEmbedder(embedder), max_tokens=10_000, overlap=32)
     assert chunker.max_tokens == embedder.max_seq_length
     assert chunker.count_tokens("how do I reset my password?") == embedder.count_tokens("how do I reset my password?")
+
+
+def _code_manual() -> str:
+    """A how-to whose code blocks hold `# comments` and are longer than one chunk."""
+    steps = []
+    for i in range(8):
+        code = "\n".join(f"# step {i}: set value {j}\nvalue_{i}_{j} = compute({i}, {j})" for j in range(12))
+        steps.append(f"## Step {i}\n\nRun the following code for step {i}:\n\n```python\n{code}\n```\n\nThat is step {i}.")
+    return "# Code manual\n\n" + "\n\n".join(steps)
+
+
+def test_comments_in_code_are_not_headings_and_no_chunk_ends_on_an_opening_fence(embedder: Any) -> None:
+    from pgvsearch.chunking import Chunker
+
+    chunker = Chunker.for_embedder(embedder, max_tokens=128, overlap=0)
+    chunks = chunker.split(_code_manual(), title="Code manual")
+    assert len(chunks) > 8
+    # The heading path names sections, never a comment line of a code block.
+    sections = tuple(f"Code manual > Step {i}" for i in range(8))
+    assert all(c.context in sections or c.context == "Code manual" for c in chunks), [c.context for c in chunks]
+    for c in chunks:
+        last_line = c.content.rstrip().splitlines()[-1].strip()
+        fences = sum(1 for line in c.content.splitlines() if line.lstrip().startswith("```"))
+        assert not (last_line.startswith("```") and fences % 2 == 1), c.content
+        assert chunker.count_tokens(c.embed_text) + chunker.special_tokens <= 128

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 DEFAULT_CONTEXT_TOKENS = 3000
 DEFAULT_K = 5
+CODE_CHUNKS = 3
+"""How many chunks past its radius a window may take to close a code block it ends inside."""
 
 
 def retrieve(
@@ -42,14 +44,14 @@ def retrieve(
 
 def chunk_windows(conn: "psycopg.Connection[Any]", coll: "Collection", hits: Sequence["Hit"], radius: int = WINDOW_CHUNKS) -> dict[tuple[str, int], Window]:
     """For each hit, its chunk and up to ``radius`` neighbouring chunks on each side of its document,
-    and one more after them when the window would end inside a code block that chunk closes."""
+    and up to CODE_CHUNKS more after them while the window would end inside a code block."""
     from ..store import sql_statement
 
     if radius < 1 or not hits:
         return {}
     rows = conn.execute(
         sql_statement("chunk_windows", schema=coll.schema),
-        {"doc_ids": [h.doc_id for h in hits], "positions": [h.chunk for h in hits], "radius": radius + 1},
+        {"doc_ids": [h.doc_id for h in hits], "positions": [h.chunk for h in hits], "radius": radius + CODE_CHUNKS},
     ).fetchall()
     found: dict[str, dict[int, tuple[int, str, str]]] = {}
     for doc_id, position, context, content in rows:
@@ -58,8 +60,10 @@ def chunk_windows(conn: "psycopg.Connection[Any]", coll: "Collection", hits: Seq
     for hit in hits:
         near = found.get(hit.doc_id, {})
         parts = [near[p] for p in sorted(near) if abs(p - hit.chunk) <= radius]
-        # Chunks are cut anywhere, code blocks too: a window ending inside one takes the chunk that goes on with it.
-        if parts and parts[-1][0] + 1 in near and open_fence("\n".join(content for _, _, content in parts)):
+        # Chunks are cut anywhere, code blocks too: a window ending inside one takes the chunks that go on with it.
+        for _ in range(CODE_CHUNKS):
+            if not (parts and parts[-1][0] + 1 in near and open_fence("\n".join(content for _, _, content in parts))):
+                break
             parts.append(near[parts[-1][0] + 1])
         if len(parts) < 2:
             continue
