@@ -162,7 +162,7 @@ def test_import_is_light() -> None:
 def test_constants() -> None:
     assert DEFAULT_MAX_BYTES == 50 * 1024 * 1024
     assert SUPPORTED_SUFFIXES == frozenset(
-        {".txt", ".text", ".md", ".markdown", ".rst", ".html", ".htm", ".pdf", ".jsonl", ".ndjson"}
+        {".txt", ".text", ".md", ".markdown", ".rst", ".html", ".htm", ".pdf", ".jsonl", ".ndjson", ".json"}
     )
 
 

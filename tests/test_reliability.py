@@ -840,7 +840,9 @@ def test_ingest_report_and_json_output_list_every_skipped_input_and_warning(conn
     # -q: no summary, but each skipped input gets one line: that is what a cron job must hear about.
     assert sorted(result.stderr.splitlines()) == sorted(f"skipped {i['path']}: {i['reason']}" for i in report["skipped_inputs"])
     expected_keys = {"collection", "added", "updated", "unchanged", "deleted", "skipped", "chunks", "embedded_chunks", "seconds",
-                     "embed_seconds", "db_seconds", "index_seconds", "chunks_per_second", "interrupted", "error", "skipped_inputs", "warnings"}
+                     "embed_seconds", "db_seconds", "index_seconds", "chunks_per_second", "interrupted", "error", "skipped_inputs", "warnings",
+                     # what the walk left out, accounted for (issue: nothing ignored in silence)
+                     "ignored", "ignored_by_type", "ignored_over_max_size", "ignored_inputs", "not_selected", "hidden"}
     assert set(report) == expected_keys
     assert (report["collection"], report["added"], report["skipped"], report["interrupted"]) == (collection.name, 3, 2, False)
     assert {item["path"] for item in report["skipped_inputs"]} == {str(docs / "binary.txt"), f"{docs / 'records.jsonl'}:2"}

@@ -23,6 +23,8 @@ def ingest(
     paths: Annotated[List[str], typer.Argument(help="Files, folders (recursive) or - for stdin.")],
     include: Annotated[Optional[List[str]], typer.Option("--include", "-i", help="Glob of files to take (repeatable), e.g. '*.md'.")] = None,
     exclude: Annotated[Optional[List[str]], typer.Option("--exclude", "-x", help="Glob of files to leave out (repeatable).")] = None,
+    text: Annotated[Optional[List[str]], typer.Option("--text", help="Glob of files to read as plain text whatever their type (repeatable), e.g. '*.log' or NOTES.")] = None,
+    root: Annotated[Optional[str], typer.Option("--root", help="doc_ids are paths relative to this folder, which must contain every path given [default: each folder given]; e.g. the common parent of two folders whose files share names.", show_default=False)] = None,
     prune: Annotated[bool, typer.Option("--prune", help="Delete documents whose files under the given paths are gone.")] = False,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for another ingest of the collection instead of exiting 75.")] = False,
     max_size: Annotated[float, typer.Option("--max-size", help="Skip files larger than this many MB.")] = 50.0,
@@ -56,6 +58,7 @@ def ingest(
                         conn, coll, embedder, paths, include=include or (), exclude=exclude or (), prune=prune, wait=wait,
                         max_bytes=int(max_size * 1024 * 1024), batch_chunks=batch_chunks,
                         on_progress=progress.update if progress is not None else None, report_path=report, warn=err,
+                        text=text or (), root=root,
                     )
             finally:
                 if progress is not None:

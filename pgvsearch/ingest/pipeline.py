@@ -9,6 +9,7 @@ chunking settings) are skipped before anything is embedded.
 from __future__ import annotations
 
 import dataclasses
+import os
 import queue
 import sys
 import threading
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, S
 
 from ..chunking import Chunker
 from ..embedding import check_vectors
-from ..errors import ConfigError, EmbeddingError
+from ..errors import ConfigError, EmbeddingError, UsageError
 from ..sources import DEFAULT_MAX_BYTES, DocIds, Skipped, SourceDocument, Stored, discover, is_markdown, parse_file, parse_stream, scrub
 from ..store import Collection, acquire_ingest_lock, release_ingest_lock, sql_statement
 from .batch import EmbeddedBatch, PreparedDocument, content_hash
@@ -66,6 +67,8 @@ class Ingestor:
         self.stop = threading.Event()
         self._existing: dict[str, str] = {}  # doc_id -> content hash of the stored documents
         self.doc_ids = DocIds(())  # the run's doc_id state; set again by run() for its paths
+        self._text: tuple[str, ...] = ()
+        self._id_root: Path | None = None
         self._lock = threading.Lock()
 
     # -- stage 1: read, parse, hash, chunk ---------------------------------------------
@@ -76,14 +79,17 @@ class Ingestor:
                 self.on_progress(1)
         # One walk over every path, folders first and the widest first: a file reached from two
         # overlapping arguments is read once, under the widest folder's doc_id.
-        for item in discover(self.doc_ids.walk, include=include, exclude=exclude):
+        walked = self.report.walk
+        walked.max_bytes = self.max_bytes
+        for item in discover(self.doc_ids.walk, include=include, exclude=exclude, text=self._text, account=walked):
             if self.stop.is_set():
                 return
             if isinstance(item, Skipped):
                 yield item
                 continue
             file_path, root = item
-            yield from parse_file(file_path, root, max_bytes=self.max_bytes)
+            fmt = "txt" if file_path in walked.text_files else None
+            yield from parse_file(file_path, self._id_root or root, max_bytes=self.max_bytes, fmt=fmt)
             self.doc_ids.file_read(str(file_path))
             if self.on_progress:
                 self.on_progress(1)
@@ -96,8 +102,11 @@ class Ingestor:
                     break
                 if isinstance(item, Skipped):
                     with self._lock:
-                        self.report.skip(item.label, item.reason)
-                        self.doc_ids.skipped(item)
+                        if item.ignored:  # read, and no document (a JSON file without text)
+                            self.report.walk.ignore_file(item.label, item.reason)
+                        else:
+                            self.report.skip(item.label, item.reason)
+                            self.doc_ids.skipped(item)
                     continue
                 doc = item
                 for w in doc.warnings:
@@ -221,10 +230,17 @@ class Ingestor:
         prune: bool = False,
         wait: bool = False,
         stdin: BinaryIO | None = None,
+        text: Sequence[str] = (),
+        root: str | None = None,
     ) -> IngestReport:
+        """Ingest ``paths``. ``text`` globs name files read as plain text whatever their type;
+        ``root`` makes doc_ids paths relative to that folder instead of to each folder given
+        (two folders whose files share names keep them apart: ``--root`` their common parent)."""
         started = time.perf_counter()
         from pgvector.psycopg import register_vector
 
+        self._text = tuple(text)
+        self._id_root = check_root(root, paths)
         acquire_ingest_lock(self.conn, self.coll.name, wait=wait)
         self.doc_ids = DocIds(paths)
         try:
@@ -334,6 +350,19 @@ class Ingestor:
         self.report.db_seconds += time.perf_counter() - started
 
 
+def check_root(root: str | None, paths: Sequence[str]) -> Path | None:
+    """``--root``: a folder that contains every path given (UsageError otherwise)."""
+    if root is None:
+        return None
+    base = Path(os.path.abspath(root))
+    if not base.is_dir():
+        raise UsageError(f"--root {root!r} is not a folder")
+    outside = [p for p in paths if p != "-" and not Path(os.path.abspath(p)).is_relative_to(base)]
+    if outside:
+        raise UsageError(f"--root {root!r} must contain every path given; {outside[0]!r} is outside it")
+    return base
+
+
 def ingest_paths(
     conn: "psycopg.Connection[Any]",
     coll: Collection,
@@ -350,6 +379,8 @@ def ingest_paths(
     on_progress: Callable[[int], None] | None = None,
     report_path: Path | None = None,
     warn: Callable[[str], None] | None = None,
+    text: Sequence[str] = (),
+    root: str | None = None,
 ) -> IngestReport:
     """Ingest files, folders and ``-`` (stdin) into ``coll``; see :class:`IngestReport`.
 
@@ -360,7 +391,7 @@ def ingest_paths(
     ingestor: Ingestor | None = None
     try:
         ingestor = Ingestor(conn, coll, embedder, max_bytes=max_bytes, batch_chunks=batch_chunks, on_progress=on_progress)
-        report = ingestor.run(paths, include=include, exclude=exclude, prune=prune, wait=wait, stdin=stdin)
+        report = ingestor.run(paths, include=include, exclude=exclude, prune=prune, wait=wait, stdin=stdin, text=text, root=root)
     except BaseException as exc:
         # A cron job reads the report after a failure too: it says what failed and what was committed.
         if report_path is not None:

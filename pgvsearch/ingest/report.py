@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ..sources import WalkAccount
+
 
 @dataclass
 class IngestReport:
@@ -28,6 +30,8 @@ class IngestReport:
     db_seconds: float = 0.0
     index_seconds: float = 0.0
     interrupted: bool = False
+    walk: WalkAccount = field(default_factory=WalkAccount)
+    """The files the walk left out (type not read, not selected, hidden), accounted for."""
     error: str | None = None  # the one-line message when the run failed (exit code 1, 4, 5, ...)
 
     @classmethod
@@ -72,6 +76,7 @@ class IngestReport:
             "error": self.error,
             "skipped_inputs": self.skipped,
             "warnings": self.warnings,
+            **self.walk.to_dict(),
         }
 
 

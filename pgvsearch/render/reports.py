@@ -21,6 +21,9 @@ def ingest_summary(report: "IngestReport") -> str:
     ]
     if report.index_seconds:
         lines.append(f"built the vector index in {report.index_seconds:.1f}s")
+    left_out = report.walk.summary()
+    if left_out:
+        lines.append(left_out)
     if report.embedded_chunks == 0 and report.unchanged and not report.added and not report.updated and not report.deleted:
         lines.append("nothing changed: no document was embedded")
     for item in report.skipped:

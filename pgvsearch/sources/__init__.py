@@ -14,6 +14,7 @@ from .decode import decode_text, is_binary
 from .doc_ids import DocIds, Stored, doc_id_for, record_source
 from .document import DEFAULT_MAX_BYTES, Skipped, SourceDocument
 from .formats import FORMATS, SUPPORTED_SUFFIXES, Format, is_markdown
+from .ignored import KNOWN_BINARY_SUFFIXES, WalkAccount
 from .read import parse_file, parse_stream
 from .text import display as display_path
 from .text import scrub
@@ -22,6 +23,7 @@ from .walk import SKIPPED_DIR_NAMES, discover
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "FORMATS",
+    "KNOWN_BINARY_SUFFIXES",
     "SKIPPED_DIR_NAMES",
     "SUPPORTED_SUFFIXES",
     "DocIds",
@@ -29,6 +31,7 @@ __all__ = [
     "Skipped",
     "SourceDocument",
     "Stored",
+    "WalkAccount",
     "decode_text",
     "discover",
     "display_path",

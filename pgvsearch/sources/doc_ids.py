@@ -196,10 +196,21 @@ class DocIds:
                 "given: ingest a folder that contains both, or use another collection)"
             )
         if doc.doc_id in self.seen:
-            return f"duplicate doc_id {doc.doc_id!r} (also from {self.seen[doc.doc_id]})"
+            return f"duplicate doc_id {doc.doc_id!r} (also from {self.seen[doc.doc_id]}){self._root_hint(doc)}"
         self.seen[doc.doc_id] = doc.source
         self.seen_sources.add(doc.source)
         return None
+
+    def _root_hint(self, doc: SourceDocument) -> str:
+        """For two files of the same relative name under two folders given: how to keep both."""
+        other = self.seen[doc.doc_id]
+        if doc.line is not None or other == STDIN or not (os.path.isabs(doc.path) and os.path.isabs(other)):
+            return ""
+        try:
+            parent = os.path.commonpath([os.path.dirname(doc.path), os.path.dirname(other)])
+        except ValueError:
+            return ""
+        return f"; to keep both, pass --root {display(parent)} so doc_ids are paths relative to that folder"
 
     def retired(self, doc: SourceDocument) -> list[str]:
         """Other doc_ids this file was stored under (from a narrower folder): replaced by this one."""

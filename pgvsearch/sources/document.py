@@ -39,11 +39,15 @@ class SourceDocument:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A file (or one JSONL line: ``line`` is set) that was not ingested, and why."""
+    """A file (or one JSONL line: ``line`` is set) that was not ingested, and why.
+
+    ``ignored``: not a failure but a file that is no document (a JSON file without text, say):
+    reported among the ignored files, not the skipped ones (which make exit code 3)."""
 
     path: str
     reason: str
     line: int | None = None
+    ignored: bool = False
 
     @property
     def label(self) -> str:

@@ -15,6 +15,7 @@ from .decode import SNIFF_BYTES, binary_kind, binary_reason
 from .doc_ids import STDIN, doc_id_for
 from .document import DEFAULT_MAX_BYTES, SkipInput, Skipped, SourceDocument
 from .formats import BY_NAME, SUFFIX_FORMAT, jsonl, parse_bytes, suffix_of
+from .formats.json import records as json_records
 from .reasons import human_size, oserror_reason, short, size_reason
 from .text import clean_title
 from .text import display as display_path
@@ -56,7 +57,7 @@ def _open_regular(path: Path, max_bytes: int | None) -> tuple[BinaryIO, os.stat_
 
 
 def parse_file(
-    path: Path, root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES
+    path: Path, root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, fmt: str | None = None
 ) -> Iterator[SourceDocument | Skipped]:
     """Parse one file into documents. Never raises for a bad file.
 
@@ -66,13 +67,14 @@ def parse_file(
     yielded. JSONL is streamed line by line, so ``max_bytes`` limits each *line* there rather
     than the file. Every other format yields exactly one document or one Skipped. Vanished
     or unreadable files, binary content, oversize files and parser exceptions all become a
-    Skipped with a short reason.
+    Skipped with a short reason. A ``.json`` file (an object or an array of objects) yields one
+    document per object, as records. ``fmt`` forces a format (``txt`` for ``--text`` files).
     """
     path = Path(path)
     root = Path(root)
     display = display_path(str(path))
     suffix = suffix_of(path.name)
-    fmt = SUFFIX_FORMAT.get(suffix)
+    fmt = fmt or SUFFIX_FORMAT.get(suffix)
     if fmt is None:
         yield Skipped(display, f"unsupported type {suffix or '(no extension)'}")
         return
@@ -84,11 +86,10 @@ def parse_file(
         return
 
     try:
-        f, st = _open_regular(path, max_bytes)
-        with f:
-            data = f.read(max_bytes + 1)
-        if len(data) > max_bytes:  # grew after fstat
-            raise SkipInput(size_reason(len(data), max_bytes))
+        data, st = _read_whole(path, max_bytes)
+        if fmt == "json":
+            yield from json_records(_json_text(data), path=display, file_doc_id=doc_id)
+            return
         parsed = parse_bytes(data, fmt)
     except Exception as e:  # noqa: BLE001 - a parser bug must not stop the run
         yield Skipped(display, _reason(e, f"{fmt} parse error"))
@@ -106,6 +107,25 @@ def parse_file(
         warnings=tuple(name_warnings + parsed.warnings),
         path=display,
     )
+
+
+def _read_whole(path: Path, max_bytes: int) -> tuple[bytes, os.stat_result]:
+    f, st = _open_regular(path, max_bytes)
+    with f:
+        data = f.read(max_bytes + 1)
+    if len(data) > max_bytes:  # grew after fstat
+        raise SkipInput(size_reason(len(data), max_bytes))
+    return data, st
+
+
+def _json_text(data: bytes) -> str:
+    """A JSON file's text (any Unicode encoding JSON allows); SkipInput for an empty or binary one."""
+    if not data.strip():
+        raise SkipInput("empty file")
+    kind = binary_kind(data[:SNIFF_BYTES])
+    if kind is not None:
+        raise SkipInput(binary_reason(kind))
+    return data.decode(jsonl.encoding(data[:SNIFF_BYTES]), errors="replace")
 
 
 def _parse_jsonl_file(

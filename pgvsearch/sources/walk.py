@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .document import Skipped
 from .formats import SUPPORTED_SUFFIXES, suffix_of
+from .ignored import WalkAccount
 from .reasons import oserror_reason, short
 from .text import display
 
@@ -94,6 +95,8 @@ def discover(
     exclude: Sequence[str] = (),
     include_hidden: bool = False,
     follow_symlinks: bool = False,
+    text: Sequence[str] = (),
+    account: WalkAccount | None = None,
 ) -> Iterator[tuple[Path, Path] | Skipped]:
     """Yield ``(file_path, root)`` for every supported file under ``paths`` (or a Skipped).
 
@@ -116,9 +119,14 @@ def discover(
     * A missing path yields ``Skipped(path, "no such file or directory")``; unreadable
       folders yield a Skipped with the reason. Nothing here raises for a bad path.
     * ``"-"`` (stdin) is the caller's business and is ignored here.
+    * ``text`` globs (matched like ``include``) name files to read as plain text whatever their
+      type; they are yielded and listed in ``account.text_files``.
+    * With an ``account``, every file left out inside a folder is counted there (type not read,
+      not selected, hidden): see :class:`~pgvsearch.sources.ignored.WalkAccount`.
     """
     inc = _compile_patterns(include)
     exc = _compile_patterns(exclude)
+    selection = _Selection(inc, exc, _compile_patterns(text), account if account is not None else WalkAccount())
     seen_files: set[str] = set()
     visited_dirs: set[tuple[int, int]] = set()
 
@@ -152,12 +160,14 @@ def discover(
             continue
 
         if stat.S_ISDIR(st.st_mode):
-            yield from _walk(top, st, inc, exc, include_hidden, follow_symlinks, visited_dirs, first_time)
+            yield from _walk(top, st, selection, include_hidden, follow_symlinks, visited_dirs, first_time)
             continue
 
         root = top.parent
         suffix = suffix_of(top.name)
-        if suffix not in SUPPORTED_SUFFIXES:
+        if selection.as_text(top.name, top.name, top):
+            pass  # read as plain text, whatever its type
+        elif suffix not in SUPPORTED_SUFFIXES:
             yield Skipped(display(given), f"unsupported type {suffix or '(no extension)'}")
             continue
         if not stat.S_ISREG(st.st_mode):
@@ -167,11 +177,43 @@ def discover(
             yield (top, root)
 
 
+class _Selection:
+    """Which files of a folder are read, as plain text or by their type; the rest is accounted for."""
+
+    def __init__(self, inc: tuple[tuple[str, ...], ...], exc: tuple[tuple[str, ...], ...],
+                 text: tuple[tuple[str, ...], ...], account: WalkAccount) -> None:
+        self.inc, self.exc, self.text, self.account = inc, exc, text, account
+
+    def as_text(self, rel: str, name: str, path: Path) -> bool:
+        if self.text and _matches(rel, name, self.text):
+            self.account.text_files.add(path)
+            return True
+        return False
+
+    def take(self, rel: str, name: str, path: Path, entry: os.DirEntry[str] | None, is_file: bool) -> bool:
+        """Whether a (non-hidden) file found in a folder is read; if not, it is accounted for."""
+        if not _file_selected(rel, name, self.inc, self.exc):
+            self.account.not_selected += 1
+            return False
+        suffix = suffix_of(name)
+        if self.as_text(rel, name, path) or suffix in SUPPORTED_SUFFIXES:
+            return True
+        if is_file:
+            self.account.ignore_type(display(str(path)), suffix, _size(entry))
+        return False
+
+
+def _size(entry: os.DirEntry[str] | None) -> int | None:
+    try:
+        return entry.stat(follow_symlinks=True).st_size if entry is not None else None
+    except OSError:
+        return None
+
+
 def _walk(
     root: Path,
     root_stat: os.stat_result,
-    inc: tuple[tuple[str, ...], ...],
-    exc: tuple[tuple[str, ...], ...],
+    selection: _Selection,
     include_hidden: bool,
     follow_symlinks: bool,
     visited_dirs: set[tuple[int, int]],
@@ -220,8 +262,10 @@ def _walk(
 
         if is_dir:
             if not include_hidden and _hidden_or_tool_dir(name):
+                selection.account.hidden += 1
                 continue
-            if _dir_excluded(rel, name, exc):
+            if _dir_excluded(rel, name, selection.exc):
+                selection.account.not_selected += 1
                 continue
             if is_link and not follow_symlinks:
                 continue
@@ -238,16 +282,14 @@ def _walk(
             continue
 
         if not include_hidden and name.startswith("."):
+            selection.account.hidden += 1
             continue
-        supported = suffix_of(name) in SUPPORTED_SUFFIXES
-        if not supported:
-            continue
-        if not _file_selected(rel, name, inc, exc):
+        if not selection.take(rel, name, path, entry, is_file):
             continue
         if not is_file:
             yield _not_a_file(path, is_link)
             continue
-        if is_link and _link_target_walked(path, real_root, inc, exc, include_hidden):
+        if is_link and _link_target_walked(path, real_root, selection.inc, selection.exc, include_hidden):
             continue  # the same file is read under its own name (one document, one doc_id)
         if first_time(path):
             yield (path, root)

@@ -21,7 +21,7 @@ from . import html, markdown, pdf, rst, txt
 class Format:
     name: str
     suffixes: tuple[str, ...]
-    parse: Callable[[bytes], Parsed] | None  # None: one document per line, streamed (jsonl)
+    parse: Callable[[bytes], Parsed] | None  # None: one document per record (jsonl streamed, json whole)
     markdown: bool  # the chunker reads the text as Markdown
 
 
@@ -32,6 +32,7 @@ FORMATS: tuple[Format, ...] = (
     Format("html", (".html", ".htm"), html.parse, markdown=True),
     Format("pdf", (".pdf",), pdf.parse, markdown=True),
     Format("jsonl", (".jsonl", ".ndjson"), None, markdown=True),
+    Format("json", (".json",), None, markdown=True),  # parsed whole into records by .json
 )
 
 BY_NAME: dict[str, Format] = {f.name: f for f in FORMATS}

@@ -15,10 +15,10 @@ from ..doc_ids import record_doc_id, record_source
 from ..text import clean_title, finish_text, scrub_json
 
 MAX_REPORTED_BAD_LINES = 50  # per JSONL file; further bad lines are summarised once
-_JSONL_TEXT_FIELDS = ("text", "contents", "body")
+TEXT_FIELDS = ("text", "contents", "body")
 
 
-def _json_constant(_name: str) -> None:
+def json_constant(_name: str) -> None:
     return None  # NaN / Infinity are not valid JSON for PostgreSQL's jsonb
 
 
@@ -48,12 +48,12 @@ def encoding(head: bytes) -> str:
     return utf16_without_bom(head[:SNIFF_BYTES]) or "utf-8-sig"
 
 
-def _record(record: Any, lineno: int, *, path: str, file_doc_id: str) -> SourceDocument | str:
-    """One decoded JSONL record -> a document, or the reason it is skipped."""
-    if not isinstance(record, dict):
+def record(value: Any, lineno: int, *, path: str, file_doc_id: str, fmt: str = "jsonl") -> SourceDocument | str:
+    """One decoded record (a JSONL line, or an object of a JSON file) -> a document, or the reason it is skipped."""
+    if not isinstance(value, dict):
         return f"line {lineno} is not a JSON object"
     warnings: list[str] = []
-    named = record_doc_id(record, file_doc_id, lineno)
+    named = record_doc_id(value, file_doc_id, lineno)
     if named is None:
         return f"invalid id on line {lineno}"
     doc_id, from_line = named
@@ -61,24 +61,24 @@ def _record(record: Any, lineno: int, *, path: str, file_doc_id: str) -> SourceD
         warnings.append("record has no _id/id; using its line number as id")
 
     text_key = next(
-        (k for k in _JSONL_TEXT_FIELDS if isinstance(record.get(k), str) and record[k].strip()),
+        (k for k in TEXT_FIELDS if isinstance(value.get(k), str) and value[k].strip()),
         None,
     )
     if text_key is None:
-        present = [k for k in _JSONL_TEXT_FIELDS if k in record]
+        present = [k for k in TEXT_FIELDS if k in value]
         if not present:
             return f"missing text field on line {lineno}"
-        if any(isinstance(record[k], str) for k in present):
+        if any(isinstance(value[k], str) for k in present):
             return f"empty text on line {lineno}"
         return f"text field is not a string on line {lineno}"
-    text = finish_text(record[text_key], warnings)
+    text = finish_text(value[text_key], warnings)
     if not text:
         return f"empty text on line {lineno}"
 
-    raw_title = record.get("title")
+    raw_title = value.get("title")
     title = clean_title(raw_title if isinstance(raw_title, str) else "" if raw_title is None else str(raw_title))
     metadata: dict[str, Any] = scrub_json(
-        {k: v for k, v in record.items() if k not in ("_id", "id", "title", text_key)}
+        {k: v for k, v in value.items() if k not in ("_id", "id", "title", text_key)}
     )
     metadata["path"] = path
     metadata["line"] = lineno
@@ -87,7 +87,7 @@ def _record(record: Any, lineno: int, *, path: str, file_doc_id: str) -> SourceD
         source=record_source(path, lineno),
         title=title,
         text=text,
-        format="jsonl",
+        format=fmt,
         metadata=metadata,
         warnings=tuple(warnings),
         path=path,
@@ -107,13 +107,13 @@ def records(f: io.TextIOBase, *, path: str, file_doc_id: str, max_bytes: int) ->
             continue
         else:
             try:
-                record = json.loads(line, parse_constant=_json_constant)
+                decoded = json.loads(line, parse_constant=json_constant)
             except json.JSONDecodeError as e:
                 result = f"malformed JSON on line {lineno}: {e.msg} (col {e.colno})"
             except (ValueError, RecursionError) as e:
                 result = f"malformed JSON on line {lineno}: {short(e)}"
             else:
-                result = _record(record, lineno, path=path, file_doc_id=file_doc_id)
+                result = record(decoded, lineno, path=path, file_doc_id=file_doc_id)
         if isinstance(result, SourceDocument):
             yield result
             continue
