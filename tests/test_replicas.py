@@ -121,6 +121,16 @@ def test_a_read_dsn_that_is_a_primary_works_with_a_note(pair: StreamingPair) -> 
     assert "is not a replica (it accepts writes)" in note
 
 
+def test_read_dsns_of_the_config_file_are_not_used_with_another_primary(pair: StreamingPair, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'read_dsn = ["{pair.replica_dsn}"]\n')
+    result = run_cli("status", "-c", "rep", "-f", "json", "--dsn", pair.primary_dsn, env={"PGVSEARCH_CONFIG": str(config)})
+    assert result.returncode == 0, result.stderr
+    (note,) = notes(result)
+    assert note.startswith("note: the config file's read_dsn is not used: the primary comes from --dsn"), note
+    assert json.loads(result.stdout)["read_from"] is None
+
+
 def test_the_next_read_dsn_is_tried_before_the_primary(pair: StreamingPair) -> None:
     dead = "host=/nonexistent-pgvsearch-socket port=5999 dbname=pgvsearch"
     result = read(pair, "keyword", "refund", "-c", "rep", "-f", "json",

@@ -88,8 +88,9 @@ def connect_for_reading(settings: Settings, *, notice: Callable[[str], None] | N
     say = notice or (lambda _message: None)
     if settings.read_dsns_ignored:
         given = _SOURCE_NAMES.get(settings.read_dsn_source or "", "read DSNs")
-        say(f"note: {given} is not used: the primary's DSN comes from {settings.dsn_source}, "
-            "which may be another database; give the read DSNs the same way (e.g. --read-dsn)")
+        primary = {"option": "--dsn", "env": "PGVSEARCH_DSN"}.get(settings.dsn_source, settings.dsn_source)
+        say(f"note: {given} is not used: the primary comes from {primary}, which may be another database; "
+            "give read DSNs the same way (e.g. --read-dsn with --dsn)")
     if not settings.read_dsns:
         return connect(settings)
     problems: list[str] = []
@@ -99,7 +100,8 @@ def connect_for_reading(settings: Settings, *, notice: Callable[[str], None] | N
         try:
             conn = connect(replica)
         except DatabaseError as exc:
-            problems.append(f"replica {where} is unreachable ({exc})")
+            reason = str(exc).partition(f"{where}: ")[2] or str(exc)  # connect's message names the place again
+            problems.append(f"replica {where} is unreachable ({reason})")
             continue
         try:
             health = replica_health(conn, where, settings.collection)
