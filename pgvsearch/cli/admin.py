@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import ConfigError, UsageError
-from .context import connection, err, settings_for
-from .options import CollectionName, Debug, Dsn, Format
+from .context import connection, err, reading_connection, settings_for
+from .options import CollectionName, Debug, Dsn, Format, MaxLag, ReadDsn
 
 
 
@@ -58,6 +58,8 @@ def status(
     fmt: Format = None,
     dsn: Dsn = None,
     collection: CollectionName = None,
+    read_dsn: ReadDsn = None,
+    max_lag: MaxLag = None,
     debug: Debug = False,
 ) -> None:
     """Show a collection: model, dimension, documents, chunks, index sizes, where data lives.
@@ -67,8 +69,8 @@ def status(
     from ..render import pick_format, print_csv, print_json, print_status_table
     from ..store import collection_report, require_collection
 
-    settings = settings_for(dsn, collection)
-    with connection(settings) as conn:
+    settings = settings_for(dsn, collection, read_dsn, max_lag)
+    with reading_connection(settings) as conn:
         data = collection_report(conn, settings, require_collection(conn, settings.collection))
     chosen = pick_format(fmt)
     if chosen == "json":

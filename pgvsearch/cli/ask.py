@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import UsageError
-from .context import QUERY_PRECISION, connection, err, load_embedder, open_collection, settings_for
-from .options import CANDIDATES, Candidates, CollectionName, Debug, Dsn, Meta, Model, Prefix, search_options
+from .context import QUERY_PRECISION, err, load_embedder, open_collection, reading_connection, settings_for
+from .options import CANDIDATES, Candidates, CollectionName, Debug, Dsn, MaxLag, Meta, Model, Prefix, ReadDsn, search_options
 from .search import note_no_terms
 
 
@@ -29,6 +29,8 @@ def ask(
     model: Model = None,
     dsn: Dsn = None,
     collection: CollectionName = None,
+    read_dsn: ReadDsn = None,
+    max_lag: MaxLag = None,
     debug: Debug = False,
 ) -> None:
     """Answer a question from the documents, citing them as [1], [2]; extractive when no language model is set.
@@ -42,12 +44,12 @@ def ask(
     if not question.strip():
         raise UsageError("the question is empty")
     require_text(question, "the question")
-    settings = settings_for(dsn, collection)
+    settings = settings_for(dsn, collection, read_dsn, max_lag)
     llm, note = resolve_llm(settings, url=llm_url, model=llm_model, timeout=llm_timeout)
     fmt = pick_format(fmt)
     if fmt not in ("table", "json"):
         raise UsageError("ask prints --format table or json")
-    with connection(settings) as conn:
+    with reading_connection(settings) as conn:
         coll = open_collection(conn, settings, model)
         embedder = load_embedder(coll.model, settings, quiet, QUERY_PRECISION, quick_start=True)
         options = search_options(k, candidates, prefix, meta, fusion=fusion)

@@ -25,10 +25,10 @@ def err(message: str) -> None:
     sys.stderr.flush()
 
 
-def settings_for(dsn: str | None, collection: str | None) -> "Settings":
+def settings_for(dsn: str | None, collection: str | None, read_dsn: list[str] | None = None, max_lag: float | None = None) -> "Settings":
     from ..config import resolve_settings
 
-    return resolve_settings(dsn=dsn, collection=collection)
+    return resolve_settings(dsn=dsn, collection=collection, read_dsn=read_dsn, max_lag=max_lag)
 
 
 @contextmanager
@@ -36,6 +36,19 @@ def connection(settings: "Settings") -> Iterator["psycopg.Connection[Any]"]:
     from ..store import connect
 
     conn = connect(settings)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@contextmanager
+def reading_connection(settings: "Settings") -> Iterator["psycopg.Connection[Any]"]:
+    """A connection for a query: a read replica when one is configured and fit, else the
+    primary; where it reads instead, and why, is one note on stderr."""
+    from ..store import connect_for_reading
+
+    conn = connect_for_reading(settings, notice=err)
     try:
         yield conn
     finally:

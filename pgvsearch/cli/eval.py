@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Optional, Sequence
 import typer
 
 from ..errors import UsageError
-from .context import QUERY_PRECISION, connection, load_embedder, open_collection, settings_for
-from .options import CollectionName, Debug, Dsn, Format, Model
+from .context import QUERY_PRECISION, load_embedder, open_collection, reading_connection, settings_for
+from .options import CollectionName, Debug, Dsn, Format, MaxLag, Model, ReadDsn
 
 if TYPE_CHECKING:
     from ..evaluate import ModeResult
@@ -31,6 +31,8 @@ def eval_command(
     model: Model = None,
     dsn: Dsn = None,
     collection: CollectionName = None,
+    read_dsn: ReadDsn = None,
+    max_lag: MaxLag = None,
     debug: Debug = False,
 ) -> None:
     """Measure nDCG@10, Recall@100, MRR@10 and latency of each ranking on judged queries.
@@ -56,8 +58,8 @@ def eval_command(
     )
     judgments = read_qrels(qrels)
     query_list = read_queries(queries)
-    settings = settings_for(dsn, collection)
-    with connection(settings) as conn:
+    settings = settings_for(dsn, collection, read_dsn, max_lag)
+    with reading_connection(settings) as conn:
         coll = open_collection(conn, settings, model)
         searcher = Searcher(conn, coll, lambda: load_embedder(coll.model, settings, precision=QUERY_PRECISION))
         results = evaluate(searcher, query_list, judgments, plan, gain=gain, per_query=per_query)

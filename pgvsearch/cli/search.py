@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import UsageError
-from .context import QUERY_PRECISION, connection, err, load_embedder, open_collection, settings_for
+from .context import QUERY_PRECISION, err, load_embedder, open_collection, reading_connection, settings_for
 from .options import (
-    CANDIDATES, LIMIT, Candidates, CollectionName, Debug, Dsn, Format, Limit, Meta, Model, Prefix, Queries, Query, ShowSql,
-    search_options,
+    CANDIDATES, LIMIT, Candidates, CollectionName, Debug, Dsn, Format, Limit, MaxLag, Meta, Model, Prefix, Queries, Query,
+    ReadDsn, ShowSql, search_options,
 )
 
 if TYPE_CHECKING:
@@ -34,13 +34,16 @@ def search(
     model: Model = None,
     dsn: Dsn = None,
     collection: CollectionName = None,
+    read_dsn: ReadDsn = None,
+    max_lag: MaxLag = None,
     debug: Debug = False,
 ) -> None:
     """Semantic search: nearest chunks by cosine distance (HNSW index).
 
     Example: pgvsearch search "how do I get my money back" -k 5
     """
-    run_search("semantic", query, queries, search_options(k, candidates, prefix, meta), fmt, show_sql, model, dsn, collection)
+    run_search("semantic", query, queries, search_options(k, candidates, prefix, meta), fmt, show_sql, model, dsn, collection,
+               read_dsn, max_lag)
 
 
 def keyword(
@@ -56,6 +59,8 @@ def keyword(
     b: Annotated[float, typer.Option("--bm25-b", help="BM25 length normalisation.")] = 0.75,
     dsn: Dsn = None,
     collection: CollectionName = None,
+    read_dsn: ReadDsn = None,
+    max_lag: MaxLag = None,
     debug: Debug = False,
 ) -> None:
     """Keyword search: BM25 over the documents' words (no model needed).
@@ -63,7 +68,7 @@ def keyword(
     Example: pgvsearch keyword "invoice VAT number"
     """
     options = search_options(k, candidates, prefix, meta, bm25_k1=k1, bm25_b=b)
-    run_search("keyword", query, queries, options, fmt, show_sql, None, dsn, collection)
+    run_search("keyword", query, queries, options, fmt, show_sql, None, dsn, collection, read_dsn, max_lag)
 
 
 def hybrid(
@@ -82,6 +87,8 @@ def hybrid(
     model: Model = None,
     dsn: Dsn = None,
     collection: CollectionName = None,
+    read_dsn: ReadDsn = None,
+    max_lag: MaxLag = None,
     debug: Debug = False,
 ) -> None:
     """Hybrid search: Reciprocal Rank Fusion of semantic and BM25 keyword rankings.
@@ -89,12 +96,13 @@ def hybrid(
     Example: pgvsearch hybrid "billing issue" --rrf-k 60 -k 5
     """
     options = search_options(k, candidates, prefix, meta, rrf_k=rrf_k, fusion=fusion, semantic_weight=semantic_weight, keyword_weight=keyword_weight)
-    run_search("hybrid", query, queries, options, fmt, show_sql, model, dsn, collection)
+    run_search("hybrid", query, queries, options, fmt, show_sql, model, dsn, collection, read_dsn, max_lag)
 
 
 def run_search(
     mode: str, query: str | None, queries: str | None, options: "SearchOptions", fmt: str | None,
     show_sql: bool, model: str | None, dsn: str | None, collection: str | None,
+    read_dsn: list[str] | None = None, max_lag: float | None = None,
 ) -> None:
     """Run one query (or each of a file's) in ``mode`` and print the hits, or show the SQL instead."""
     from ..render import pick_format, print_hits
@@ -102,8 +110,8 @@ def run_search(
 
     if (query is None) == (queries is None):
         raise UsageError("give a QUERY or --queries FILE (not both)")
-    settings = settings_for(dsn, collection)
-    with connection(settings) as conn:
+    settings = settings_for(dsn, collection, read_dsn, max_lag)
+    with reading_connection(settings) as conn:
         coll = open_collection(conn, settings, model)
         searcher = Searcher(conn, coll, lambda: load_embedder(coll.model, settings, precision=QUERY_PRECISION, quick_start=True))
         if show_sql:

@@ -76,12 +76,13 @@ class SearchService:
         """The connection, for one call at a time; opened again after the database went away."""
         import psycopg
 
-        from ..store import connect
+        from ..store import connect_for_reading
 
         with self._lock:
             if self._conn is None or self._conn.closed or self._conn.broken:
                 self._forget_connection()
-                self._conn = connect(self.settings)
+                # A read replica when configured (checked for lag when the connection opens), else the primary.
+                self._conn = connect_for_reading(self.settings, notice=log.warning)
             try:
                 yield self._conn
             except (psycopg.OperationalError, DatabaseError):

@@ -7,6 +7,7 @@
 - ``prepare``: init with its model loaded at the wanted precision (``pgvsearch init``)
 - ``vector_index``: the HNSW index (exists, drop, build, repair)
 - ``status``: what a collection holds (``pgvsearch status``)
+- ``replicas``: which server a query reads (read DSNs, replay lag, fallback to the primary)
 - ``server``: the embedded PostgreSQL server
 
 Other rooms import the store through this module; each name is imported on first use, so the
@@ -28,6 +29,7 @@ _MODULES = {
     ),
     "connection": ("connect", "describe_target"),
     "prepare": ("prepare_collection",),
+    "replicas": ("ReplicaHealth", "connect_for_reading", "replica_health"),
     "schema": (
         "DEFAULT_CHUNK_TOKENS", "DEFAULT_OVERLAP", "DEFAULT_PRECISION", "DEFAULT_TEXT_CONFIG",
         "DEFAULT_WORD_SEPARATORS", "MIN_CHUNK_TOKENS", "InitResult", "check_precision",
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
     )
     from .connection import connect, describe_target
     from .prepare import prepare_collection
+    from .replicas import ReplicaHealth, connect_for_reading, replica_health
     from .schema import (
         DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP, DEFAULT_PRECISION, DEFAULT_TEXT_CONFIG,
         DEFAULT_WORD_SEPARATORS, MIN_CHUNK_TOKENS, InitResult, check_precision, drop_collection,

@@ -45,6 +45,11 @@ def connection_target(conn: "psycopg.Connection[Any]") -> str | None:
     return _TARGETS.get(conn)
 
 
+def set_connection_target(conn: "psycopg.Connection[Any]", where: str) -> None:
+    """Say where ``conn`` leads in later messages (e.g. ``the replica at host:port/db``)."""
+    _TARGETS[conn] = where
+
+
 def connect(settings: Settings, *, autocommit: bool = True) -> "psycopg.Connection[Any]":
     """Open a connection per the settings (starting the embedded server if needed).
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..config import Settings
 from .collections import Collection, list_collections
-from .connection import describe_target
+from .connection import connection_target, describe_target
 from .sql import sql_statement
 
 if TYPE_CHECKING:
@@ -52,4 +52,6 @@ def collection_report(conn: "psycopg.Connection[Any]", settings: Settings, coll:
         "last_update": stats["last_update"], "database": describe_target(settings), "connection": settings.dsn_source,
         "data_dir": str(settings.pgdata) if settings.embedded else None, "model_cache": str(settings.model_cache),
         "collections": others, "version": __version__,
+        # Where this was read, when read DSNs are configured: a replica (and its lag) or the primary.
+        "read_from": connection_target(conn) if settings.read_dsns else None,
     }
