@@ -34,9 +34,11 @@ FOUNDATION = {"errors", "config", "redact", "lazy"}
 # waits for the function that needs it (cold queries and `--help` must stay fast).
 HEAVY = {
     "torch", "sentence_transformers", "transformers", "onnx", "onnxruntime", "tokenizers", "semantic_text_splitter",
-    "pypdf", "bs4", "lxml", "charset_normalizer", "docutils", "psycopg", "pgvector", "rich", "tqdm", "numpy",
+    "pypdf", "bs4", "lxml", "charset_normalizer", "docutils", "markdown_it", "psycopg", "pgvector", "rich", "tqdm", "numpy",
+    "mcp", "mcp_types", "pydantic", "starlette", "uvicorn", "anyio",
 }
-TOP_LEVEL_ALLOWED = {("embedding", "numpy"), ("cli", "typer")}
+# The MCP server's room is imported by `pgvsearch mcp` alone (the CLI imports it inside that command).
+TOP_LEVEL_ALLOWED = {("embedding", "numpy"), ("cli", "typer"), ("serve", "mcp"), ("serve", "mcp_types"), ("serve", "pydantic")}
 
 
 def _modules() -> list[Path]:
