@@ -32,6 +32,7 @@ def ingest(
     report: Annotated[Optional[Path], typer.Option("--report", help="Write the JSON report (counts, skipped inputs) to this file.")] = None,
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="json prints the report on stdout.", show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    watch: Annotated[bool, typer.Option("--watch", help="After the ingest, keep watching the paths and apply each change within about a second (Ctrl-C or SIGTERM stops after the current pass, exit 0).")] = False,
     model: Model = None,
     dsn: Dsn = None,
     collection: CollectionName = None,
@@ -46,6 +47,8 @@ def ingest(
     with report_on_failure(report, collection) as attempt:
         if fmt is not None and fmt != "json":
             raise UsageError("ingest --format takes json (the report on stdout)")
+        if watch and "-" in paths:
+            raise UsageError("--watch watches files and folders, not standard input")
         attempt.settings = settings_for(dsn, collection)
         with connection(attempt.settings) as conn:
             coll = open_collection(conn, attempt.settings, model)
@@ -63,11 +66,47 @@ def ingest(
             finally:
                 if progress is not None:
                     progress.close()
+            if watch:
+                _finish(result, fmt, quiet, exit_on_partial=False)
+                options = dict(include=include or (), exclude=exclude or (), prune=prune, max_bytes=int(max_size * 1024 * 1024),
+                               batch_chunks=batch_chunks, text=text or (), root=root, report_path=report, warn=err)
+                _watch(conn, coll, embedder, paths, options, fmt, quiet)
+                return
     _finish(result, fmt, quiet)
 
 
-def _finish(result: "IngestReport", fmt: str | None, quiet: bool) -> None:
-    """Print the report; a partial or interrupted run exits with its own code."""
+def _watch(conn: Any, coll: Any, embedder: Any, paths: List[str], options: dict[str, Any], fmt: str | None, quiet: bool) -> None:
+    """Watch until SIGINT/SIGTERM (exit 0 after the pass under way) or until every path is gone (exit 3)."""
+    import signal
+    import threading
+
+    from ..ingest import watch_paths
+    from ..render import ingest_summary, print_json
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: stop.set())
+
+    def on_pass(done: Any) -> None:
+        if fmt == "json":
+            print_json(done.report.to_dict())
+        changed = done.report.added or done.report.updated or done.report.deleted or done.report.skipped
+        if not quiet and changed:
+            err("watch: " + ingest_summary(done.report))
+        elif quiet and done.report.partial:
+            err("\n".join(f"skipped {item['path']}: {item['reason']}" for item in done.report.skipped))
+
+    if not quiet:
+        err(f"watching {len(paths)} path{'s' if len(paths) != 1 else ''} for changes (Ctrl-C to stop)")
+    gone = watch_paths(conn, coll, embedder, paths, stop=stop, on_pass=on_pass, **options)
+    if len(gone) == len(paths):
+        err(f"pgvsearch: the watched path{'s are' if len(gone) > 1 else ' is'} gone ({', '.join(gone)}); stopping")
+        raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+def _finish(result: "IngestReport", fmt: str | None, quiet: bool, *, exit_on_partial: bool = True) -> None:
+    """Print the report; a partial or interrupted run exits with its own code (a partial one
+    goes on when it is the first pass of a watch)."""
     from ..render import ingest_summary, print_json
 
     if fmt == "json":
@@ -79,7 +118,7 @@ def _finish(result: "IngestReport", fmt: str | None, quiet: bool) -> None:
         err("\n".join(f"skipped {item['path']}: {item['reason']}" for item in result.skipped))
     if result.interrupted:
         raise typer.Exit(int(ExitCode.INTERRUPTED))
-    if result.partial:
+    if result.partial and exit_on_partial:
         raise typer.Exit(int(ExitCode.PARTIAL))
 
 
