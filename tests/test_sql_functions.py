@@ -299,3 +299,23 @@ def test_show_sql_shows_the_call_and_the_statement_it_runs(sample_collection: An
     assert result.returncode == 0, result.stderr
     assert f'"{sample_collection.schema}".semantic_search(' in result.stderr
     assert "<=>" in result.stderr and "starts_with(d.doc_id" in result.stderr
+
+
+def test_the_fingerprint_covers_every_file_the_functions_are_generated_from(
+    conn: Any, sample_collection: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new process checks the functions by a fingerprint of their sources, not by generating them:
+    every sql/ file the generator reads must be among those sources."""
+    from pgvsearch.store import search_functions, search_functions_ddl, search_sql, sql
+
+    read: list[str] = []
+    original = sql.sql_text.__wrapped__
+
+    def recording(name: str) -> str:
+        read.append(name)
+        return original(name)
+
+    for module in (sql, search_sql):
+        monkeypatch.setattr(module, "sql_text", recording)
+    search_functions_ddl(conn, sample_collection, iterative_scan=True)
+    assert set(read) == set(search_functions.SOURCE_FILES)

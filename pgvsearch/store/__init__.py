@@ -38,7 +38,7 @@ _MODULES = {
     ),
     "search_functions": (
         "SEARCH_FUNCTIONS", "ensure_search_functions", "forget_search_functions", "install_search_functions",
-        "search_functions_ddl"
+        "search_functions_ddl", "search_functions_fingerprint"
     ),
     "search_sql": ("SEARCH_MODES", "count_statement", "document_filters", "search_statement"),
     "server": ("EmbeddedServer", "ensure_server", "running_server", "start_server", "stop_server"),
@@ -64,7 +64,7 @@ if TYPE_CHECKING:
     )
     from .search_functions import (
         SEARCH_FUNCTIONS, ensure_search_functions, forget_search_functions, install_search_functions,
-        search_functions_ddl,
+        search_functions_ddl, search_functions_fingerprint,
     )
     from .search_sql import SEARCH_MODES, count_statement, document_filters, search_statement
     from .server import EmbeddedServer, ensure_server, running_server, start_server, stop_server

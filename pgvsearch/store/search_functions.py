@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import re
 import weakref
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
@@ -46,6 +47,14 @@ FUNCTION_DESCRIPTIONS = {
     "tune_hnsw": "The HNSW settings of collection {name}'s semantic branch",
 }
 _PARAMETER = re.compile(r"%\((\w+)\)s")
+SOURCE_FILES = (
+    "create_search_hit_type", "create_check_search_arguments_function", "create_chunk_pool_function",
+    "create_tune_hnsw_function", "create_keyword_search_function", "create_semantic_search_function",
+    "create_hybrid_search_function", "chunk_counts", "count_chunks", "count_documents", "document_filter",
+    "semantic_ranking", "semantic_exact", "keyword_ranking", "semantic_only", "keyword_only", "fuse_rrf",
+    "fuse_dbsf", "hits",
+)
+"""The sql/ files the functions are generated from (tests/test_sql_functions.py checks the list)."""
 
 # Connections that have checked (or installed) a collection's functions: what they were generated
 # for (the schema and the settings written into them) -> fingerprint.
@@ -56,8 +65,8 @@ def _generated_for(coll: Collection) -> tuple[str, ...]:
     return (coll.schema, coll.storage, coll.text_config, coll.word_separators)
 
 
-def search_functions_ddl(conn: "psycopg.Connection[Any]", coll: Collection, *, iterative_scan: bool) -> tuple[str, str]:
-    """The DDL creating ``coll``'s search functions (one string of statements) and its fingerprint."""
+def search_functions_ddl(conn: "psycopg.Connection[Any]", coll: Collection, *, iterative_scan: bool) -> str:
+    """The DDL creating ``coll``'s search functions: one string of statements."""
     from psycopg import sql as psql
 
     def body(statement: "psql.Composable", function: str) -> "psql.SQL":
@@ -94,8 +103,24 @@ def search_functions_ddl(conn: "psycopg.Connection[Any]", coll: Collection, *, i
             **{f"{fusion}_{k}": v for fusion in ("rrf", "dbsf") for k, v in variants("hybrid", "hybrid_search", fusion=fusion).items()},
         ),
     ]
-    ddl = "\n\n".join(part.as_string(conn) for part in parts)
-    return ddl, hashlib.sha256(ddl.encode()).hexdigest()[:16]
+    return "\n\n".join(part.as_string(conn) for part in parts)
+
+
+def search_functions_fingerprint(coll: Collection, *, iterative_scan: bool) -> str:
+    """What the functions are generated from: the sql/ files, this generator, the collection's
+    settings written into them and the pgvector features used. Cheaper than generating them,
+    so that a new process checks them without composing a dozen statements."""
+    from . import search_sql
+    from .sql import sql_text
+
+    digest = hashlib.sha256()
+    for module in (__file__, search_sql.__file__):
+        digest.update(Path(module).read_bytes())
+    for name in SOURCE_FILES:
+        digest.update(sql_text(name).encode())
+    settings = (coll.name, *_generated_for(coll), str(iterative_scan))
+    digest.update("\0".join(settings).encode())
+    return digest.hexdigest()[:16]
 
 
 def _arguments(conn: "psycopg.Connection[Any]", coll: Collection, function: str) -> dict[str, str]:
@@ -140,8 +165,9 @@ def install_search_functions(conn: "psycopg.Connection[Any]", coll: Collection, 
     hold the init lock); their fingerprint. CREATE OR REPLACE keeps the grants on them."""
     from psycopg import sql as psql
 
-    ddl, fingerprint = search_functions_ddl(conn, coll, iterative_scan=pgvector >= ITERATIVE_SCAN_PGVECTOR)
-    conn.execute(ddl.encode())
+    iterative_scan = pgvector >= ITERATIVE_SCAN_PGVECTOR
+    conn.execute(search_functions_ddl(conn, coll, iterative_scan=iterative_scan).encode())
+    fingerprint = search_functions_fingerprint(coll, iterative_scan=iterative_scan)
     for function, description in FUNCTION_DESCRIPTIONS.items():
         comment = f"{description.format(name=coll.name)} (docs/sql.md). {_marker(fingerprint)}"
         conn.execute(sql_statement(
@@ -165,7 +191,7 @@ def _installed(conn: "psycopg.Connection[Any]", coll: Collection) -> tuple[bool,
         ).fetchone()
     assert row is not None
     pgvector = parse_version(row["pgvector"]) if row["pgvector"] else (0, 0, 0)
-    _, fingerprint = search_functions_ddl(conn, coll, iterative_scan=pgvector >= ITERATIVE_SCAN_PGVECTOR)
+    fingerprint = search_functions_fingerprint(coll, iterative_scan=pgvector >= ITERATIVE_SCAN_PGVECTOR)
     comments = row["comments"]
     current = len(comments) == len(FUNCTION_DESCRIPTIONS) and all(c.endswith(_marker(fingerprint)) for c in comments)
     if current:
