@@ -1,8 +1,9 @@
 """Search: SQL -> candidates -> hits (semantic, keyword BM25, hybrid RRF/DBSF).
 
 - ``options``: modes, fusions, SearchOptions
-- ``compose``: the statement from the ``sql/`` branch files, filters, parameters, the chunk pool
-- ``searcher``: Searcher (runs a search: HNSW settings, the exact retry, many queries)
+- ``compose``: the call of the collection's search function and its arguments; the statement
+  that function runs (composed by the store from the ``sql/`` branch files)
+- ``searcher``: Searcher (runs a search by calling the function; many queries)
 - ``hits``: candidates -> hits, the one stage every result passes through (where a reranker goes)
 - ``queries``: reading query files
 - ``terms``: a query's searchable words (none: keyword search has nothing to rank by)

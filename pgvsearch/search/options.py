@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from ..errors import UsageError
+from ..store import SEARCH_MODES
 
-MODES = ("semantic", "keyword", "hybrid")
+MODES = SEARCH_MODES
+"""semantic, keyword, hybrid: one search function each in a collection's schema (docs/sql.md)."""
 FUSIONS = ("rrf", "dbsf")
 """How hybrid search fuses its branches: Reciprocal Rank Fusion (default) or distribution-based score fusion."""
 

@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..errors import UsageError
-from ..store import ITERATIVE_SCAN_PGVECTOR, Collection, pgvector_version
+from ..store import Collection, ensure_search_functions, forget_search_functions, sql_statement
 from . import compose as composing
 from .hits import Candidate, Hit, HitStage, Query, to_hits
 from .options import SearchOptions, require_text
@@ -23,11 +23,14 @@ if TYPE_CHECKING:
 
     from ..embedding import Embedder
 
-MAX_EF_SEARCH = 1000
-
 
 class Searcher:
     """Runs searches against one collection. The embedder is loaded only when needed.
+
+    A search is a call of the collection's SQL function (``keyword_search``, ``semantic_search``
+    or ``hybrid_search``, see docs/sql.md): the HNSW settings, the chunk pool and the exact retry
+    of a crowded semantic search happen there, so an application calling the function gets what
+    pgvsearch gets.
 
     ``stage`` turns a search's candidates into hits (:func:`~pgvsearch.search.hits.to_hits`
     unless given): the one place a reranker plugs in (see :mod:`pgvsearch.search.hits`).
@@ -45,8 +48,6 @@ class Searcher:
         self.coll = coll
         self._embedder = embedder
         self.stage = stage
-        self._pgvector: tuple[int, ...] | None = None
-        self._chunks_per_document: float | None = None
         self.last_sql: str | None = None
 
     @property
@@ -64,44 +65,57 @@ class Searcher:
 
     # -- composition (sql/ branch files; see compose.py) ----------------------------------
     def compose(self, mode: str, options: SearchOptions, *, exact: bool = False) -> "psql.Composed":
+        """The statement the ``mode`` search function runs (for reading, EXPLAIN, benchmarks)."""
         return composing.compose(self.coll, mode, options, exact=exact)
 
     def show_sql(self, mode: str, options: SearchOptions) -> str:
-        return self.compose(mode, options).as_string(self.conn)
+        call = composing.call(self.coll, mode).as_string(self.conn)
+        body = self.compose(mode, options).as_string(self.conn)
+        return (
+            f"{call};\n\n-- {self.coll.schema}.{mode}_search(...) runs this statement "
+            f"(%(name)s: its arguments; docs/sql.md):\n{body}"
+        )
 
     def _params(self, query: str, embedding: str | None, options: SearchOptions, mode: str = "hybrid") -> dict[str, Any]:
-        # Keyword search reads no chunks: no need to look up the collection's shape for it.
+        """The bind parameters of :meth:`compose`'s statement, with the chunk pool the function reads."""
         pool = 0 if mode == "keyword" else self._chunk_pool(max(options.candidates, options.k))
         return composing.query_params(self.coll, query, embedding, options, pool)
 
     def _chunk_pool(self, documents: int) -> int:
-        """How many nearest chunks the semantic branch reads to rank ``documents`` documents
-        (the collection's shape is read once per Searcher)."""
-        if self._chunks_per_document is None:
-            self._chunks_per_document = composing.chunks_per_document(self.conn, self.coll)
-        return composing.chunk_pool(documents, self._chunks_per_document)
+        """How many nearest chunks the semantic branch reads to rank ``documents`` documents."""
+        ensure_search_functions(self.conn, self.coll)
+        row = self.conn.execute(sql_statement("call_chunk_pool", schema=self.coll.schema), {"documents": documents}).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def _tune_hnsw(self, candidates: int, filtered: bool) -> int:
+        """Apply a search's HNSW settings until the end of the transaction (as the function does
+        for its own duration); the ef_search set."""
+        ensure_search_functions(self.conn, self.coll)
+        statement = sql_statement("call_tune_hnsw", schema=self.coll.schema)
+        row = self.conn.execute(statement, {"pool": candidates, "filtered": filtered}).fetchone()
+        assert row is not None
+        return int(row[0])
 
     # -- searching ------------------------------------------------------------------------
     def candidates(self, query: str, mode: str, options: SearchOptions, *, embedding: str | None = None) -> list[Candidate]:
         """The documents a ``mode`` search ranks, best first, each with the chunk to show."""
         options.validate()
         require_text(query, "the query")
-        statement = self.compose(mode, options)
-        params = self._params(query, embedding, options, mode)
-        if mode != "keyword":
-            if embedding is None:
-                params["embedding"] = self.embed_queries([query])[0]
-        with self.conn.transaction():
-            if mode != "keyword":
-                self._tune_hnsw(params["chunk_candidates"], options.filtered)
-            rows = self._fetch(statement, params)
-        if mode == "semantic" and len(rows) < options.k and len(rows) < composing.count_documents(self.conn, self.coll, options):
-            # The nearest chunks were crowded by a few long documents: more documents exist than
-            # were found. Rank every chunk the filter admits exactly, without the index, once,
-            # rather than drawing ever wider approximate pools.
-            with self.conn.transaction():
-                rows = self._fetch(self.compose(mode, options, exact=True), params)
-        return rows
+        statement = composing.call(self.coll, mode)
+        params = composing.call_params(query, embedding, options)
+        if mode != "keyword" and embedding is None:
+            params["embedding"] = self.embed_queries([query])[0]
+        ensure_search_functions(self.conn, self.coll)
+        try:
+            return self._fetch(statement, params)
+        except Exception as exc:
+            if not (self.conn.autocommit and _missing_function(exc)):
+                raise
+        # The functions were dropped since this connection checked them: install them again, once.
+        forget_search_functions(self.conn, self.coll)
+        ensure_search_functions(self.conn, self.coll)
+        return self._fetch(statement, params)
 
     def run(self, query: str, mode: str, options: SearchOptions, *, embedding: str | None = None, query_id: str | None = None) -> list[Hit]:
         """Search, and pass the candidates through the hit stage."""
@@ -119,21 +133,17 @@ class Searcher:
         return hits
 
     def _fetch(self, statement: "psql.Composed", params: dict[str, Any]) -> list[Candidate]:
-        """The ranked rows of ``sql/hits.sql``, mapped by column name."""
+        """The ranked rows of a search function (``sql/hits.sql``'s columns), mapped by column name."""
         from psycopg.rows import class_row
 
         with self.conn.cursor(row_factory=class_row(Candidate)) as cur:
             return cur.execute(statement, params).fetchall()
 
-    def _tune_hnsw(self, candidates: int, filtered: bool) -> None:
-        if self._pgvector is None:
-            self._pgvector = pgvector_version(self.conn) or (0, 0, 0)
-        ef = min(MAX_EF_SEARCH, max(40, candidates))
-        self.conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(ef),))
-        if self._pgvector >= ITERATIVE_SCAN_PGVECTOR:
-            # Iterative scans keep a filtered (or very deep) search returning enough rows.
-            order = "relaxed_order" if (filtered or candidates > ef) else "off"
-            self.conn.execute("SELECT set_config('hnsw.iterative_scan', %s, true)", (order,))
+
+def _missing_function(exc: Exception) -> bool:
+    import psycopg
+
+    return isinstance(exc, (psycopg.errors.UndefinedFunction, psycopg.errors.UndefinedObject))
 
 
 def semantic_search(conn: "psycopg.Connection[Any]", coll: Collection, embedder: "Embedder", query: str, options: SearchOptions | None = None) -> list[Hit]:

@@ -6,6 +6,9 @@
 - ``schema``: creating (init) and dropping a collection, its defaults and checks
 - ``prepare``: init with its model loaded at the wanted precision (``pgvsearch init``)
 - ``vector_index``: the HNSW index (exists, drop, build, repair)
+- ``search_sql``: a search's statement, composed from the branch files in ``sql/``
+- ``search_functions``: a collection's SQL functions (keyword/semantic/hybrid_search), generated
+  from those statements, installed by init and checked before a connection's first search
 - ``status``: what a collection holds (``pgvsearch status``)
 - ``replicas``: which server a query reads (read DSNs, replay lag, fallback to the primary)
 - ``server``: the embedded PostgreSQL server
@@ -22,7 +25,7 @@ from ..lazy import lazy_exports
 
 _MODULES = {
     "collections": (
-        "HALFVEC_PGVECTOR", "ITERATIVE_SCAN_PGVECTOR", "MAX_HALFVEC_INDEX_DIMS",
+        "HALFVEC_PGVECTOR", "INIT_LOCK_KEY", "ITERATIVE_SCAN_PGVECTOR", "MAX_HALFVEC_INDEX_DIMS",
         "MAX_VECTOR_INDEX_DIMS", "MIN_PGVECTOR", "Collection", "acquire_ingest_lock",
         "get_collection", "list_collections", "lock_key", "parse_version", "pgvector_version",
         "registry_exists", "release_ingest_lock", "require_collection", "schema_for"
@@ -35,6 +38,11 @@ _MODULES = {
         "DEFAULT_WORD_SEPARATORS", "MIN_CHUNK_TOKENS", "InitResult", "check_precision",
         "drop_collection", "ensure_pgvector", "init_collection"
     ),
+    "search_functions": (
+        "SEARCH_FUNCTIONS", "ensure_search_functions", "forget_search_functions", "install_search_functions",
+        "search_functions_ddl", "search_functions_fingerprint"
+    ),
+    "search_sql": ("SEARCH_MODES", "count_statement", "document_filters", "search_statement"),
     "server": ("EmbeddedServer", "ensure_server", "running_server", "start_server", "stop_server"),
     "sql": ("sql_statement", "sql_text"),
     "status": ("collection_report", "collection_status"),
@@ -44,7 +52,7 @@ __all__, __getattr__ = lazy_exports(__name__, _MODULES)
 
 if TYPE_CHECKING:
     from .collections import (
-        HALFVEC_PGVECTOR, ITERATIVE_SCAN_PGVECTOR, MAX_HALFVEC_INDEX_DIMS, MAX_VECTOR_INDEX_DIMS,
+        HALFVEC_PGVECTOR, INIT_LOCK_KEY, ITERATIVE_SCAN_PGVECTOR, MAX_HALFVEC_INDEX_DIMS, MAX_VECTOR_INDEX_DIMS,
         MIN_PGVECTOR, Collection, acquire_ingest_lock, get_collection, list_collections, lock_key,
         parse_version, pgvector_version, registry_exists, release_ingest_lock, require_collection,
         schema_for,
@@ -57,6 +65,11 @@ if TYPE_CHECKING:
         DEFAULT_WORD_SEPARATORS, MIN_CHUNK_TOKENS, InitResult, check_precision, drop_collection,
         ensure_pgvector, init_collection,
     )
+    from .search_functions import (
+        SEARCH_FUNCTIONS, ensure_search_functions, forget_search_functions, install_search_functions,
+        search_functions_ddl, search_functions_fingerprint,
+    )
+    from .search_sql import SEARCH_MODES, count_statement, document_filters, search_statement
     from .server import EmbeddedServer, ensure_server, running_server, start_server, stop_server
     from .sql import sql_statement, sql_text
     from .status import collection_report, collection_status

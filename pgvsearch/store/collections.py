@@ -25,6 +25,7 @@ HALFVEC_PGVECTOR = (0, 7, 0)
 ITERATIVE_SCAN_PGVECTOR = (0, 8, 0)
 MAX_VECTOR_INDEX_DIMS = 2000
 MAX_HALFVEC_INDEX_DIMS = 4000
+INIT_LOCK_KEY = 0x5047_5653_494E_4954  # "PGVSINIT": serializes `init` runs and installs of search functions
 
 
 def parse_version(text: str) -> tuple[int, ...]:

@@ -10,6 +10,7 @@ from ..embedding import PRECISIONS
 from ..errors import ConfigError, UsageError
 from .collections import (
     HALFVEC_PGVECTOR,
+    INIT_LOCK_KEY,
     MAX_HALFVEC_INDEX_DIMS,
     MAX_VECTOR_INDEX_DIMS,
     MIN_PGVECTOR,
@@ -18,13 +19,13 @@ from .collections import (
     pgvector_version,
     schema_for,
 )
+from .search_functions import install_search_functions
 from .sql import sql_statement
 from .vector_index import repair_vector_index, vector_index_ddl
 
 if TYPE_CHECKING:
     import psycopg
 
-INIT_LOCK_KEY = 0x5047_5653_494E_4954  # "PGVSINIT": serializes concurrent `init` runs
 DEFAULT_TEXT_CONFIG = "english"
 # Chunks of about 100 words: the passage length dense retrievers are trained and judged on (MS MARCO
 # passages, DPR's 100-word Wikipedia passages), and the sequence length all-MiniLM-L6-v2 (like the
@@ -120,13 +121,15 @@ def init_collection(
             )
             # Re-running the DDL repairs a schema whose objects were dropped; all statements are IF NOT EXISTS.
             _create_schema(conn, existing, vector_index=False)
+            # ... and installs (or upgrades) the search functions, as for a new collection.
+            install_search_functions(conn, existing, version)
         else:
             text_config = text_config or DEFAULT_TEXT_CONFIG
             chosen = _choose_storage(storage or "auto", dimension, version)
             row = conn.execute("SELECT cfgname FROM pg_ts_config WHERE cfgname = %s", (text_config,)).fetchone()
             if row is None:
                 raise UsageError(f"unknown text search configuration {text_config!r} (see \\dF in psql)")
-            stored = _register(conn, Collection(
+            stored = _register(conn, version, Collection(
                 name=name, schema=schema_for(name), model=model, dimension=dimension, storage=chosen,
                 text_config=text_config, chunk_tokens=tokens, chunk_overlap=overlap, max_seq_length=max_seq_length,
                 precision=precision or DEFAULT_PRECISION, word_separators=DEFAULT_WORD_SEPARATORS,
@@ -191,9 +194,10 @@ def _choose_storage(storage: str, dimension: int, version: tuple[int, ...]) -> s
     return storage
 
 
-def _register(conn: "psycopg.Connection[Any]", coll: Collection) -> Collection:
-    """Create a new collection's schema and its registry row; the row as stored."""
+def _register(conn: "psycopg.Connection[Any]", pgvector: tuple[int, ...], coll: Collection) -> Collection:
+    """Create a new collection's schema, its search functions and its registry row; the row as stored."""
     _create_schema(conn, coll)
+    install_search_functions(conn, coll, pgvector)
     conn.execute(
         sql_statement("register_collection"),
         {

@@ -1,0 +1,29 @@
+-- Keyword search of one collection (docs/sql.md): Okapi BM25 over whole documents, each shown
+-- through its chunk with most query terms. The statement is sql/hits.sql over
+-- sql/keyword_only.sql over sql/keyword_ranking.sql, with or without sql/document_filter.sql:
+-- the same SQL the CLI composes, which calls this function.
+CREATE OR REPLACE FUNCTION {schema}.keyword_search(
+    query       text,
+    k           integer DEFAULT 10,
+    candidates  integer DEFAULT 100,
+    k1          float8 DEFAULT 1.2,
+    b           float8 DEFAULT 0.75,
+    prefix      text DEFAULT NULL,
+    metadata    jsonb DEFAULT '{{}}'
+) RETURNS SETOF {schema}.search_hit
+LANGUAGE plpgsql
+ROWS 10
+AS $function$
+DECLARE
+    _candidates integer;
+BEGIN
+    PERFORM {schema}.check_search_arguments(keyword_search.k, keyword_search.candidates,
+                                            k1 => keyword_search.k1, b => keyword_search.b);
+    _candidates := greatest(keyword_search.candidates, keyword_search.k);
+    IF keyword_search.prefix IS NOT NULL OR coalesce(keyword_search.metadata, '{{}}') <> '{{}}'::jsonb THEN
+        RETURN QUERY {filtered};
+    ELSE
+        RETURN QUERY {unfiltered};
+    END IF;
+END
+$function$;
