@@ -159,13 +159,16 @@ class Chunker:
         context_budget = max((self.count_tokens(c) + 1 for c in contexts if c), default=0)
         capacity = max(16, self.max_tokens - self.special_tokens - context_budget)
 
-        spans = self._spans(text, markdown, capacity)
         starts = [h[0] for h in headings]
+        heading_starts = frozenset(starts)
+        spans = self._spans(text, markdown, capacity, heading_starts)
         chunks: list[Chunk] = []
         for start, end in spans:
             piece = text[start:end].strip()
             idx = bisect.bisect_right(starts, start) - 1
-            if idx >= 0 and not piece.startswith("#"):
+            # A piece that opens with its heading shows it; a '# comment' of a code block is no heading.
+            lead = start + len(text[start:end]) - len(text[start:end].lstrip())
+            if idx >= 0 and lead not in heading_starts:
                 context = self._truncate(_join_context(title.strip(), paths[idx]), context_cap)
             else:
                 context = title_ctx
@@ -177,9 +180,12 @@ class Chunker:
             chunks.append(Chunk(position=0, content=text[start:end].strip(), context=title_ctx))
         return chunks
 
-    def _spans(self, text: str, markdown: bool, capacity: int) -> list[tuple[int, int]]:
+    def _spans(self, text: str, markdown: bool, capacity: int, heading_starts: frozenset[int]) -> list[tuple[int, int]]:
         """Source spans of the chunks: heading-only pieces fold into the next chunk's context,
-        and a small piece joins its successor when both fit in one chunk."""
+        and a small piece joins its successor when both fit in one chunk.
+
+        Only the headings of ``heading_starts`` fold: a ``# comment`` line in a code block, or
+        any line of a text not read as Markdown, is text, and dropping it would lose it."""
         splitter = self._splitter(markdown, capacity)
         raw = [
             (offset, offset + len(piece))
@@ -187,7 +193,7 @@ class Chunker:
             if piece.strip()
         ]
         if len(raw) > 1:
-            kept = [span for span in raw[:-1] if not _only_headings(text[span[0] : span[1]])]
+            kept = [span for span in raw[:-1] if not _only_headings(text, span, heading_starts)]
             raw = self._fences_start_chunks(text, kept + [raw[-1]], capacity)
         merged: list[tuple[int, int]] = []
         for start, end in raw:
@@ -243,9 +249,17 @@ def _same_words(a: str, b: str) -> bool:
     return bool(b) and a.split() == b.split()
 
 
-def _only_headings(piece: str) -> bool:
-    lines = [line for line in piece.splitlines() if line.strip()]
-    return bool(lines) and all(HEADING_RE.match(line) for line in lines)
+def _only_headings(text: str, span: tuple[int, int], heading_starts: frozenset[int]) -> bool:
+    """Whether every non-blank line of ``text[span]`` starts one of the headings at ``heading_starts``."""
+    start, end = span
+    offset, any_line = start, False
+    for line in text[start:end].split("\n"):
+        if line.strip():
+            if offset not in heading_starts:
+                return False
+            any_line = True
+        offset += len(line) + 1
+    return any_line
 
 
 def _heading_paths(headings: list[tuple[int, int, str]], title: str) -> list[list[str]]:

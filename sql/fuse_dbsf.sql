@@ -5,8 +5,11 @@
 -- only their order. Ties break on the best single-branch rank, then the document id.
 WITH s AS MATERIALIZED ({semantic}),
 kw AS MATERIALIZED ({keyword}),
-s_dist AS (SELECT avg(1 - distance) AS mu, stddev_pop(1 - distance) AS sd FROM s),
-kw_dist AS (SELECT avg(score) AS mu, stddev_pop(score) AS sd FROM kw),
+-- The mean and deviation sum their inputs in a set order: floating-point sums depend on the
+-- order of their terms, and a score must not change in its last bit (nor two close documents
+-- swap) with the order in which a branch's rows happen to arrive.
+s_dist AS (SELECT avg(1 - distance ORDER BY distance) AS mu, stddev_pop(1 - distance ORDER BY distance) AS sd FROM s),
+kw_dist AS (SELECT avg(score ORDER BY score) AS mu, stddev_pop(score ORDER BY score) AS sd FROM kw),
 scaled AS (
     SELECT coalesce(s.document_id, kw.document_id) AS document_id,
            s.chunk_id, s.rank AS semantic_rank, kw.rank AS keyword_rank,

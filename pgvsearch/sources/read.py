@@ -238,10 +238,10 @@ def parse_stream(
 ) -> Iterator[SourceDocument | Skipped]:
     """Parse standard input (or any binary stream). Never raises for bad content.
 
-    With ``fmt=None``: content whose first non-blank character is ``{`` is JSONL (one
-    document per record, as for files); otherwise one document with ``doc_id`` ``name``
-    (``"-"`` by default), its format taken from ``name``'s suffix or sniffed (PDF, HTML,
-    else text). ``fmt`` forces one of ``txt md rst html pdf jsonl``.
+    With ``fmt=None``: content named ``*.jsonl``/``*.ndjson``, or whose first non-blank
+    character is ``{``, is JSONL (one document per record, as for files); otherwise one
+    document with ``doc_id`` ``name`` (``"-"`` by default), its format taken from ``name``'s
+    suffix or sniffed (PDF, HTML, else text). ``fmt`` forces one of ``txt md rst html pdf jsonl``.
     """
     source = STDIN
     display = source if name == "-" else name
@@ -251,7 +251,8 @@ def parse_stream(
     try:
         head = _read_up_to(stream, 65536)
         first = head.lstrip(b"\xef\xbb\xbf \t\r\n\x0c")[:1]
-        if fmt == "jsonl" or (fmt is None and first == b"{"):
+        named_jsonl = fmt is None and SUFFIX_FORMAT.get(suffix_of(name)) == "jsonl"
+        if fmt == "jsonl" or named_jsonl or (fmt is None and first == b"{"):
             yield from _stream_records(head, stream, name, display, max_bytes)
             return
         data = head + _read_up_to(stream, max_bytes + 1 - len(head)) if len(head) <= max_bytes else head
