@@ -7,7 +7,7 @@ CREATE SCHEMA IF NOT EXISTS pgvsearch;
 
 CREATE TABLE IF NOT EXISTS pgvsearch.{queue} (
     queue_id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    key        jsonb NOT NULL,                 -- {"id": 42}: the row's key columns
+    key        jsonb NOT NULL,                 -- the key columns of the row, as a JSON object (id: 42)
     queued_at  timestamptz NOT NULL DEFAULT now()
 );
 

@@ -159,3 +159,202 @@ def test_unreachable_source_database_exits_5_without_the_password(collection: An
                      "--source-dsn", "postgresql://u:s3cret-pw@127.0.0.1:1/db?connect_timeout=2")
     assert result.returncode == 5
     assert "source database" in result.stderr and "s3cret-pw" not in result.stderr and result.stderr.count("\n") == 1
+
+
+# -- tracking --------------------------------------------------------------------------------
+
+def _queue_size(conn: Any, coll: Any) -> int:
+    from pgvsearch.tables import list_sources, pending_changes
+
+    (tracked,) = [s for s in list_sources(conn, coll) if s.tracked]
+    return pending_changes(conn, tracked.queue or "")
+
+
+def test_track_backfills_then_ingest_reads_only_the_changes_and_untrack_removes_it(collection: Any, schema: str, conn: Any) -> None:
+    table = ["--table", f"{schema}.{TABLE}", "-c", collection.name]
+    tracked = run_cli("track", *table, "--id", "id", "--text", "Title,body", "--meta", "category", "--format", "json")
+    assert tracked.returncode == 0, tracked.stderr
+    assert json.loads(tracked.stdout)["queued"] == 4
+    first = run_cli("ingest", *table, "--format", "json", "-q")  # the first tracked run backfills
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["added"] == 4 and _queue_size(conn, collection) == 0
+
+    t = _table(conn, schema).as_string(conn)
+    conn.execute(f"UPDATE {t} SET body = 'Refunds take 5 days to reach your card.' WHERE id = 1")
+    conn.execute(f"DELETE FROM {t} WHERE id = 2")
+    conn.execute(f"INSERT INTO {t} (id, \"Title\", body) VALUES (9, 'Gift cards', 'Gift cards never expire.')")
+    conn.execute(f"UPDATE {t} SET views = views + 1")  # not a column of the documents: nothing queued
+    assert _queue_size(conn, collection) == 3
+    second = json.loads(run_cli("ingest", *table, "--format", "json", "-q").stdout)
+    assert (second["added"], second["updated"], second["deleted"], second["unchanged"]) == (1, 1, 1, 0)
+    assert second["embedded_chunks"] == 2
+    idle = run_cli("ingest", *table, "--format", "json", "-q")
+    assert json.loads(idle.stdout)["embedded_chunks"] == 0
+
+    gone = run_cli("untrack", *table)
+    assert gone.returncode == 0, gone.stderr
+    triggers = conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname = %s", [f"pgvsearch_{collection.name}"]).fetchone()[0]
+    assert triggers == 0
+    again = run_cli("untrack", *table)
+    assert again.returncode == 4 and "is not tracked" in again.stderr
+
+
+def test_track_without_the_privilege_is_a_clear_error(conn: Any, settings: Any, collection: Any, schema: str) -> None:
+    from pgvsearch.errors import ConfigError, describe_error
+    from pgvsearch.store import connect
+    from pgvsearch.tables import define_source, track_table
+    from psycopg import sql
+
+    role = unique_name("noprivs")
+    conn.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(role)))
+    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), sql.Identifier(role)))
+    conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(_table(conn, schema), sql.Identifier(role)))
+    try:
+        with connect(settings) as source_conn:
+            source_conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+            with pytest.raises(ConfigError) as caught:
+                track_table(conn, source_conn, collection, define_source(table=f"{schema}.{TABLE}", id_columns="id", text_columns="body"))
+        line, code = describe_error(caught.value)
+        assert code == 4 and "cannot track" in line and "permission denied" in line and "\n" not in line
+        assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname = %s", [f"pgvsearch_{collection.name}"]).fetchone()[0] == 0
+    finally:
+        conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+        conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+class _Gated:
+    """The real model behind a gate: each embed call says so and may wait (a slow or stuck worker)."""
+
+    def __init__(self, inner: Any, calls: list[int], started: threading.Event | None = None, release: threading.Event | None = None) -> None:
+        self.inner, self.calls, self.started, self.release = inner, calls, started, release
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def embed(self, texts: Any, batch_size: int = 32) -> Any:
+        self.calls.append(len(texts))
+        if self.started is not None:
+            self.started.set()
+        if self.release is not None:
+            self.release.wait(60)
+        time.sleep(0.05)
+        return self.inner.embed(texts)
+
+
+def _tracked(conn: Any, settings: Any, coll: Any, embedder: Any, schema: str) -> Any:
+    from pgvsearch.store import connect
+    from pgvsearch.tables import define_source, track_table
+
+    source = define_source(table=f"{schema}.{TABLE}", id_columns="id", text_columns=["Title", "body"])
+    with connect(settings) as source_conn:
+        track_table(conn, source_conn, coll, source)
+    return source
+
+
+def _worker(settings: Any, coll: Any, embedder: Any, source: Any, reports: list[Any], **kwargs: Any) -> threading.Thread:
+    from pgvsearch.store import connect
+    from pgvsearch.tables import ingest_table
+
+    def run() -> None:
+        with connect(settings) as c, connect(settings) as s:
+            reports.append(ingest_table(c, coll, embedder, source, source_conn=s, batch_chunks=4, **kwargs))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_two_workers_share_the_queue_and_embed_every_change_once(conn: Any, settings: Any, embedder: Any, collection: Any, schema: str) -> None:
+    source = _tracked(conn, settings, collection, embedder, schema)
+    calls: list[int] = []
+    reports: list[Any] = []
+    workers = [_worker(settings, collection, _Gated(embedder, calls), source, reports) for _ in range(2)]
+    for w in workers:
+        w.join(120)
+    assert sum(r.added for r in reports) == 4 and sum(r.embedded_chunks for r in reports) == 4
+    assert len(calls) == 4  # one row per batch (batch_chunks 4): every row embedded once, by one worker or the other
+    assert _queue_size(conn, collection) == 0
+
+
+def test_the_newer_text_wins_over_a_version_being_embedded(conn: Any, settings: Any, embedder: Any, collection: Any, schema: str) -> None:
+    source = _tracked(conn, settings, collection, embedder, schema)
+    t = _table(conn, schema).as_string(conn)
+    conn.execute(f"DELETE FROM {t} WHERE id <> 1")
+    _ingest(conn, settings, collection, embedder, source)  # backfill (and the deletes)
+    conn.execute(f"UPDATE {t} SET body = 'version two' WHERE id = 1")
+    started, release = threading.Event(), threading.Event()
+    reports: list[Any] = []
+    worker = _worker(settings, collection, _Gated(embedder, [], started, release), source, reports)
+    assert started.wait(60)
+    conn.execute(f"UPDATE {t} SET body = 'version three' WHERE id = 1")  # committed while two is embedded
+    release.set()
+    worker.join(120)
+    content = conn.execute(f"SELECT string_agg(content, ' ') FROM {collection.schema}.chunks").fetchone()[0]
+    assert "version three" in content and "version two" not in content
+    assert _queue_size(conn, collection) == 0
+
+
+STUCK_WORKER = """
+import sys, time
+from pgvsearch.config import resolve_settings
+from pgvsearch.embedding import DEFAULT_MODEL, load_embedder
+from pgvsearch.store import connect, require_collection
+from pgvsearch.tables import define_source, ingest_table
+
+class Stuck:
+    def __init__(self, inner): self.inner = inner
+    def __getattr__(self, name): return getattr(self.inner, name)
+    def embed(self, texts, batch_size=32):
+        print("embedding", flush=True)
+        time.sleep(600)
+
+settings = resolve_settings(collection=sys.argv[1])
+embedder = load_embedder(DEFAULT_MODEL, cache_dir=settings.model_cache)
+with connect(settings) as conn, connect(settings) as source_conn:
+    coll = require_collection(conn, sys.argv[1])
+    ingest_table(conn, coll, Stuck(embedder), define_source(table=sys.argv[2]), source_conn=source_conn, batch_chunks=400)
+"""
+
+
+def test_a_worker_killed_mid_batch_leaves_its_changes_queued(conn: Any, settings: Any, embedder: Any, collection: Any, schema: str) -> None:
+    source = _tracked(conn, settings, collection, embedder, schema)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-c", STUCK_WORKER, collection.name, f"{schema}.{TABLE}"], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "embedding"  # its batch holds every queued change
+        locked = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM pgvsearch.{_queue_name(conn, collection)} FOR UPDATE SKIP LOCKED) AS free").fetchone()[0]
+        assert locked == 0
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    assert _queue_size(conn, collection) == 4
+    report = _ingest(conn, settings, collection, embedder, source)
+    assert report.added == 4 and _queue_size(conn, collection) == 0
+
+
+def _queue_name(conn: Any, coll: Any) -> str:
+    from pgvsearch.tables import list_sources
+
+    return next(s.queue for s in list_sources(conn, coll) if s.tracked) or ""
+
+
+def test_follow_embeds_a_change_within_seconds_and_stops_on_sigterm(collection: Any, schema: str, conn: Any) -> None:
+    table = ["--table", f"{schema}.{TABLE}", "-c", collection.name]
+    assert run_cli("track", *table, "--id", "id", "--text", "Title,body").returncode == 0
+    proc = subprocess.Popen([sys.executable, "-m", "pgvsearch", "ingest", *table, "--follow", "-q"], cwd=ROOT,
+                            stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    try:
+        deadline = time.monotonic() + 120
+        while len(_docs(conn, collection)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        t = _table(conn, schema).as_string(conn)
+        conn.execute(f"INSERT INTO {t} (id, \"Title\", body) VALUES (11, 'Live', 'Embedded as it commits.')")
+        committed = time.monotonic()
+        while f"{schema}.{TABLE}:11" not in _docs(conn, collection) and time.monotonic() < committed + 30:
+            time.sleep(0.05)
+        latency = time.monotonic() - committed
+        assert latency < 3.0, latency
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
