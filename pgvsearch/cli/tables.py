@@ -59,13 +59,26 @@ def ingest_source(
     source = define_source(table=table, query=query, name=name, id_columns=id_columns, text_columns=text_columns, title_column=title, meta_columns=meta)
     with connection(settings) as conn, source_connection(settings, source_dsn) as source_conn:
         coll = open_collection(conn, settings, model)
-        embedder = load_embedder(coll.model, settings, quiet, coll.precision)
+        embedder: Any = LazyEmbedder(lambda: load_embedder(coll.model, settings, quiet, coll.precision))
         stop = threading.Event()
         with (stop_on_terminate(stop) if follow else terminate_as_interrupt()):
             return ingest_table(
                 conn, coll, embedder, source, source_conn=source_conn, redefine=redefine, prune=prune, wait=wait,
                 max_bytes=max_bytes, batch_chunks=batch_chunks, report_path=report, warn=err, follow=follow, stop=stop,
             )
+
+
+class LazyEmbedder:
+    """The collection's model, loaded when first used: a tracked run with nothing queued never
+    loads it (the whole command then takes a fraction of a second)."""
+
+    def __init__(self, load: Any) -> None:
+        self._load, self._embedder = load, None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._embedder is None:
+            self._embedder = self._load()
+        return getattr(self._embedder, name)
 
 
 @contextmanager

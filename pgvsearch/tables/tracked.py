@@ -159,11 +159,17 @@ def run_tracked(
     ``stop`` is set: a batch under way finishes first)."""
     from pgvector.psycopg import register_vector
 
-    coll.check_embedder(embedder)
+    from .track import pending_changes
+
     stop = stop or threading.Event()
     started = time.perf_counter()
-    register_vector(conn)
     same = same_database(conn, source_conn)
+    if not follow and pending_changes(conn if same else source_conn, queue) == 0:
+        # Nothing queued: done without touching the model (a cron run on a quiet table is quick).
+        report.seconds = time.perf_counter() - started
+        return report
+    coll.check_embedder(embedder)
+    register_vector(conn)
     worker = _Worker(
         conn, conn if same else source_conn, coll, embedder,
         Chunker.for_embedder(embedder, max_tokens=coll.chunk_tokens, overlap=coll.chunk_overlap),
