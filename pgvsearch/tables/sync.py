@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..errors import UsageError
-from ..ingest import IngestReport, Ingestor, write_report
+from ..ingest import IngestReport, write_report
 from ..sources import DEFAULT_MAX_BYTES
 from ..store import Collection, acquire_ingest_lock, release_ingest_lock, sql_statement
 from .catalog import Resolved, key_is_unique, resolve
@@ -138,6 +138,7 @@ def _full_sync(
     conn: "psycopg.Connection[Any]", source_conn: "psycopg.Connection[Any]", coll: Collection, embedder: "Embedder",
     source: TableSource, *, prune: bool, wait: bool, max_bytes: int, batch_chunks: int, on_progress: Callable[[int], None] | None,
 ) -> IngestReport:
+    from ..ingest import Ingestor
     from .rows import read_rows
 
     seen: set[str] = set()

@@ -17,10 +17,8 @@ import time
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
-from ..chunking import Chunker
-from ..embedding import check_vectors
 from ..errors import EmbeddingError, LockedError
-from ..ingest import EmbeddedBatch, IngestReport, PreparedDocument, content_hash, write_batch
+from ..ingest import IngestReport
 from ..sources import SourceDocument, scrub
 from ..store import Collection, lock_key, sql_statement
 from .definition import TableSource
@@ -29,7 +27,9 @@ from .rows import rows_by_keys
 if TYPE_CHECKING:
     import psycopg
 
+    from ..chunking import Chunker
     from ..embedding import Embedder
+    from ..ingest import EmbeddedBatch, PreparedDocument
 
 FOLLOW_POLL_SECONDS = 1.0  # --follow also looks at the queue this often (a missed NOTIFY costs at most this)
 
@@ -44,7 +44,7 @@ class _Worker:
     claim_conn: "psycopg.Connection[Any]"
     coll: Collection
     embedder: "Embedder"
-    chunker: Chunker
+    chunker: "Chunker"
     source: TableSource
     queue: str
     report: IngestReport
@@ -78,6 +78,8 @@ class _Worker:
         return len(claimed)
 
     def _write(self, found: dict[str, Any]) -> None:
+        from ..ingest import PreparedDocument, content_hash, write_batch
+
         documents = [d for d in found.values() if isinstance(d, SourceDocument)]
         for item in found.values():
             if not isinstance(item, SourceDocument):
@@ -110,7 +112,10 @@ class _Worker:
             else:
                 self.report.added += 1
 
-    def _embed(self, docs: list[PreparedDocument]) -> EmbeddedBatch:
+    def _embed(self, docs: list["PreparedDocument"]) -> "EmbeddedBatch":
+        from ..embedding import check_vectors
+        from ..ingest import EmbeddedBatch
+
         def embedded(texts: list[str]) -> Any:
             return check_vectors(self.embedder.embed(texts), len(texts), self.coll.dimension)
 
@@ -168,6 +173,8 @@ def run_tracked(
         # Nothing queued: done without touching the model (a cron run on a quiet table is quick).
         report.seconds = time.perf_counter() - started
         return report
+    from ..chunking import Chunker
+
     coll.check_embedder(embedder)
     register_vector(conn)
     worker = _Worker(
