@@ -23,7 +23,9 @@ LAYERS: dict[str, int] = {
     "sources": 3, "chunking": 3, "embedding": 3,
     "store": 4,
     "ingest": 5, "search": 5,
-    "ask": 6, "evaluate": 6,
+    # tables: a tracked batch claims queued changes and writes their documents in one transaction
+    # with ingest's writer, so it drives ingest's API from one layer up (ingest never imports it).
+    "ask": 6, "evaluate": 6, "tables": 6,
     "render": 7,
     "serve": 8,
     "cli": 9, "__main__": 10,

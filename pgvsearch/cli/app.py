@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from ..errors import exit_codes_help
-from . import admin, ask, ingest, mcp, search, server
+from . import admin, ask, ingest, mcp, search, server, tables
 from .eval import eval_command
 
 EXIT_CODES_HELP = exit_codes_help()
@@ -45,6 +45,8 @@ server_app = typer.Typer(help="Manage the embedded PostgreSQL server (used when 
 # In the order `pgvsearch --help` lists them.
 app.command("init")(admin.init)
 app.command("ingest")(ingest.ingest)
+app.command("track")(tables.track)
+app.command("untrack")(tables.untrack)
 app.command("search")(search.search)
 app.command("keyword")(search.keyword)
 app.command("hybrid")(search.hybrid)

@@ -20,10 +20,10 @@ if TYPE_CHECKING:
 
 
 def ingest(
-    paths: Annotated[List[str], typer.Argument(help="Files, folders (recursive) or - for stdin.")],
+    paths: Annotated[Optional[List[str]], typer.Argument(help="Files, folders (recursive) or - for stdin.", show_default=False)] = None,
     include: Annotated[Optional[List[str]], typer.Option("--include", "-i", help="Glob of files to take (repeatable), e.g. '*.md'.")] = None,
     exclude: Annotated[Optional[List[str]], typer.Option("--exclude", "-x", help="Glob of files to leave out (repeatable).")] = None,
-    text: Annotated[Optional[List[str]], typer.Option("--text", help="Glob of files to read as plain text whatever their type (repeatable), e.g. '*.log' or NOTES.")] = None,
+    text: Annotated[Optional[List[str]], typer.Option("--text", help="Glob of files to read as plain text whatever their type (repeatable), e.g. '*.log' or NOTES. With --table/--query: the text column(s), COL[,COL...].")] = None,
     root: Annotated[Optional[str], typer.Option("--root", help="doc_ids are paths relative to this folder, which must contain every path given [default: each folder given]; e.g. the common parent of two folders whose files share names.", show_default=False)] = None,
     prune: Annotated[bool, typer.Option("--prune", help="Delete documents whose files under the given paths are gone.")] = False,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for another ingest of the collection instead of exiting 75.")] = False,
@@ -33,23 +33,44 @@ def ingest(
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="json prints the report on stdout.", show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
     watch: Annotated[bool, typer.Option("--watch", help="After the ingest, keep watching the paths and apply each change within about a second (Ctrl-C or SIGTERM stops after the current pass, exit 0).")] = False,
+    table: Annotated[Optional[str], typer.Option("--table", "-t", help="Ingest a table's rows: [SCHEMA.]TABLE (see docs/tables.md).", show_default=False)] = None,
+    query: Annotated[Optional[str], typer.Option("--query", help="Ingest the rows of a SELECT (run read-only).", show_default=False)] = None,
+    name: Annotated[Optional[str], typer.Option("--name", help="A --query source's name (its doc_id prefix) [default: query].", show_default=False)] = None,
+    id_columns: Annotated[Optional[List[str]], typer.Option("--id", help="Table source: key column(s), COL[,COL...].", show_default=False)] = None,
+    title: Annotated[Optional[str], typer.Option("--title", help="Table source: title column.", show_default=False)] = None,
+    meta: Annotated[Optional[List[str]], typer.Option("--meta", help="Table source: metadata column(s), COL[,COL...].", show_default=False)] = None,
+    redefine: Annotated[bool, typer.Option("--redefine", help="Table source: accept a definition that differs from the remembered one.")] = False,
+    follow: Annotated[bool, typer.Option("--follow", help="Tracked table: keep embedding changes as they commit (SIGTERM stops, exit 0).")] = False,
+    source_dsn: Annotated[Optional[str], typer.Option("--source-dsn", help="Table source: the database holding it [default: PGVSEARCH_SOURCE_DSN, else the collection's].", show_default=False)] = None,
     model: Model = None,
     dsn: Dsn = None,
     collection: CollectionName = None,
     debug: Debug = False,
 ) -> None:
-    """Ingest files into a collection; unchanged documents are skipped without embedding.
+    """Ingest files (or a table's rows) into a collection; unchanged documents are skipped without embedding.
 
     Example: pgvsearch ingest ./docs --include '*.md' --prune
     """
     from ..ingest import ingest_paths
+    from .tables import check_source_options, ingest_source
 
     with report_on_failure(report, collection) as attempt:
         if fmt is not None and fmt != "json":
             raise UsageError("ingest --format takes json (the report on stdout)")
-        if watch and "-" in paths:
+        if watch and (table or query):
+            raise UsageError("--watch watches files and folders; a tracked table follows its changes with --follow")
+        if watch and "-" in (paths or []):
             raise UsageError("--watch watches files and folders, not standard input")
+        from_table = check_source_options(paths, table, query, root, include, exclude)
         attempt.settings = settings_for(dsn, collection)
+        if from_table:
+            attempt.started = True  # the library writes the report from here, on failure too
+            result = ingest_source(
+                table=table, query=query, name=name, id_columns=id_columns, text_columns=text, title=title, meta=meta,
+                source_dsn=source_dsn, redefine=redefine, follow=follow, settings=attempt.settings, model=model, quiet=quiet,
+                prune=prune, wait=wait, max_bytes=int(max_size * 1024 * 1024), batch_chunks=batch_chunks, report=report,
+            )
+            return _finish(result, fmt, quiet)
         with connection(attempt.settings) as conn:
             coll = open_collection(conn, attempt.settings, model)
             embedder = load_embedder(coll.model, attempt.settings, quiet, coll.precision)
@@ -58,7 +79,7 @@ def ingest(
                 with terminate_as_interrupt():
                     attempt.started = True  # from here the library writes the report, on failure too
                     result = ingest_paths(
-                        conn, coll, embedder, paths, include=include or (), exclude=exclude or (), prune=prune, wait=wait,
+                        conn, coll, embedder, paths or [], include=include or (), exclude=exclude or (), prune=prune, wait=wait,
                         max_bytes=int(max_size * 1024 * 1024), batch_chunks=batch_chunks,
                         on_progress=progress.update if progress is not None else None, report_path=report, warn=err,
                         text=text or (), root=root,

@@ -6,21 +6,25 @@ deletes what is gone; :mod:`.report` says what a run did and writes the JSON rep
 sync with its folders (``ingest --watch``).
 """
 
-from .batch import EmbeddedBatch, PreparedDocument, content_hash
-from .pipeline import Ingestor, ingest_paths
-from .report import IngestReport, write_report
-from .watch import WatchPass, watch_paths
-from .writer import write_batch
+from __future__ import annotations
 
-__all__ = [
-    "EmbeddedBatch",
-    "IngestReport",
-    "Ingestor",
-    "PreparedDocument",
-    "WatchPass",
-    "content_hash",
-    "ingest_paths",
-    "watch_paths",
-    "write_batch",
-    "write_report",
-]
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+# Each name is imported on first use: the report alone does not load the pipeline (and numpy).
+_MODULES = {
+    "batch": ("EmbeddedBatch", "PreparedDocument", "content_hash"),
+    "pipeline": ("Ingestor", "ingest_paths"),
+    "report": ("IngestReport", "write_report"),
+    "writer": ("write_batch",),
+    "watch": ("WatchPass", "watch_paths"),
+}
+__all__, __getattr__ = lazy_exports(__name__, _MODULES)
+
+if TYPE_CHECKING:
+    from .batch import EmbeddedBatch, PreparedDocument, content_hash
+    from .pipeline import Ingestor, ingest_paths
+    from .report import IngestReport, write_report
+    from .watch import WatchPass, watch_paths
+    from .writer import write_batch

@@ -70,9 +70,18 @@ class Ingestor:
         self._text: tuple[str, ...] = ()
         self._id_root: Path | None = None
         self._lock = threading.Lock()
+        self._documents: Iterable[SourceDocument | Skipped] | None = None
 
     # -- stage 1: read, parse, hash, chunk ---------------------------------------------
     def _inputs(self, paths: Sequence[str], include: Sequence[str], exclude: Sequence[str], stdin: BinaryIO | None) -> Iterator[SourceDocument | Skipped]:
+        if self._documents is not None:  # documents handed in (e.g. a table's rows) instead of files
+            for item in self._documents:
+                if self.stop.is_set():
+                    return
+                yield item
+                if self.on_progress:
+                    self.on_progress(1)
+            return
         if "-" in paths:
             yield from parse_stream(stdin if stdin is not None else sys.stdin.buffer, max_bytes=self.max_bytes)
             if self.on_progress:
@@ -232,13 +241,17 @@ class Ingestor:
         stdin: BinaryIO | None = None,
         text: Sequence[str] = (),
         root: str | None = None,
+        documents: Iterable[SourceDocument | Skipped] | None = None,
     ) -> IngestReport:
         """Ingest ``paths``. ``text`` globs name files read as plain text whatever their type;
         ``root`` makes doc_ids paths relative to that folder instead of to each folder given
-        (two folders whose files share names keep them apart: ``--root`` their common parent)."""
+        (two folders whose files share names keep them apart: ``--root`` their common parent).
+        ``documents`` replaces the files: documents read elsewhere (a table's rows), read in the
+        reader thread; their doc_ids are theirs (no path reconciliation), ``prune`` is the caller's."""
         started = time.perf_counter()
         from pgvector.psycopg import register_vector
 
+        self._documents = documents
         self._text = tuple(text)
         self._id_root = check_root(root, paths)
         acquire_ingest_lock(self.conn, self.coll.name, wait=wait)

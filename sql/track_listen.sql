@@ -1,0 +1,2 @@
+-- `ingest --follow`: the trigger NOTIFYs on the queue's name after every change.
+LISTEN {channel};
