@@ -380,10 +380,6 @@ def test_any_keyword_query_gives_hits_or_a_usage_error(keyword_collection: tuple
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a query holding NUL (a query file, --queries -, an MCP call) reaches PostgreSQL and fails with "
-    "psycopg.DataError (CLI: exit 1, 'unexpected error') instead of a usage error: search/options.py "
-    "require_text accepts it; the fix belongs to the search room"))
 def test_regression_a_query_with_nul_is_a_usage_error_not_a_database_error(keyword_collection: tuple[Any, Any]) -> None:
     conn, coll = keyword_collection
     assert _keyword(conn, coll, "refund\x00policy") in (None, [])

@@ -15,12 +15,15 @@ FUSIONS = ("rrf", "dbsf")
 
 
 def require_text(value: str, what: str) -> str:
-    """``value`` if it is valid Unicode text. A command-line argument that is not valid UTF-8
-    (typed in a Latin-1 terminal, say) reaches Python as lone surrogates."""
+    """``value`` if it is valid Unicode text PostgreSQL can hold. A command-line argument that is
+    not valid UTF-8 (typed in a Latin-1 terminal, say) reaches Python as lone surrogates; a query
+    file or an MCP call can carry NUL, which no PostgreSQL text may hold."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise UsageError(f"{what} is not valid UTF-8 text; check the encoding of the terminal or script") from None
+    if "\x00" in value:
+        raise UsageError(f"{what} contains a NUL character, which PostgreSQL text cannot hold")
     return value
 
 
