@@ -1,5 +1,5 @@
 """Nothing ignored in silence: every file of a folder walk is read or accounted for; plain .json;
---text globs; two folders whose files share names (--root)."""
+--text globs; two folders whose files share names (--root, then each folder alone)."""
 
 from __future__ import annotations
 
@@ -119,3 +119,74 @@ def test_two_folders_with_the_same_file_names_keep_them_apart_with_root(conn: An
     after = _doc_ids(conn, collection)
     assert {"flask/docs/api.rst", "requests/docs/api.rst"} <= set(after) and "api.rst" not in after
     assert len(after) == len(ids)
+
+
+def test_a_file_over_max_size_read_with_text_is_a_skip(collection: Any, tmp_path: Path) -> None:
+    """--max-size limits what is read: the 52 MB log ignored by type is not a failure (exit 0),
+    the same log read with --text is a skip with its reason (exit 3)."""
+    bad = _bad_folder(tmp_path)
+    os.remove(bad / "huge.json")
+    ignored = json.loads(run_cli("ingest", str(bad), "-c", collection.name, "-f", "json", "-q").stdout)
+    assert (ignored["skipped"], ignored["ignored_over_max_size"]) == (0, 1), ignored
+    result = run_cli("ingest", str(bad), "-c", collection.name, "--text", "*.log", "-f", "json", "-q")
+    assert result.returncode == 3, result.stderr
+    data = json.loads(result.stdout)
+    assert [(Path(s["path"]).name, s["reason"]) for s in data["skipped_inputs"]] == [("app.log", "larger than max size (52 MB > 50 MB)")]
+    assert data["added"] == 1 and data["ignored_by_type"] == {".png": 1, "(no extension)": 1}  # small.log read as text
+
+
+def test_a_large_json_array_is_read_in_linear_time(tmp_path: Path) -> None:
+    """An 8 MB array of 32,000 objects took minutes when each object copied the rest of the text."""
+    import time
+
+    from pgvsearch.sources import parse_file
+
+    path = tmp_path / "kb" / "articles.json"
+    path.parent.mkdir()
+    objects = [{"_id": f"a{i}", "title": f"Article {i}", "text": "word " * 40} for i in range(32_000)]
+    path.write_text(json.dumps(objects, indent=2))
+    started = time.perf_counter()
+    docs = list(parse_file(path, path.parent))
+    assert time.perf_counter() - started < 30
+    assert [d.doc_id for d in docs[:2]] == ["a0", "a1"] and len(docs) == 32_000
+    assert [d.line for d in docs[:3]] == [2, 7, 12] and docs[-1].line == 2 + 5 * 31_999
+
+
+def test_each_of_two_folders_alone_later_keeps_the_other_and_names_new_files_with_root(conn: Any, collection: Any, tmp_path: Path) -> None:
+    """After --root src, each folder ingested alone (and pruned) leaves the other's documents alone;
+    a file new to it is named relative to the folder given, unless --root is given again, and a
+    clash that makes says how to avoid it; --root later renames it to the wider doc_id."""
+    src = tmp_path / "src"
+    flask, requests = src / "flask" / "docs", src / "requests" / "docs"
+    for folder in (flask, requests):
+        folder.mkdir(parents=True)
+        (folder / "api.rst").write_text(f"API\n===\n\nThe API of {folder.parent.name}.\n")
+    assert run_cli("ingest", str(flask), str(requests), "-c", collection.name, "--root", str(src), "-q").returncode == 0
+    for folder in (flask, requests):
+        (folder / "changes.rst").write_text(f"Changes\n=======\n\nWhat changed in {folder.parent.name}.\n")
+    (flask / "faq.json").write_text(json.dumps([{"text": "Flask questions and answers."}]))
+
+    def ingest(folder: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+        result = run_cli("ingest", str(folder), "-c", collection.name, "--prune", "-f", "json", "-q", *extra)
+        return result.returncode, json.loads(result.stdout)
+
+    code, alone = ingest(flask)
+    assert (code, alone["added"], alone["unchanged"], alone["deleted"]) == (0, 2, 1, 0), alone
+    assert {"changes.rst", "faq.json#L1", "requests/docs/api.rst"} <= set(_doc_ids(conn, collection))
+    code, clash = ingest(requests)
+    assert (code, clash["added"], clash["deleted"]) == (3, 0, 0), clash
+    assert [s["path"] for s in clash["skipped_inputs"]] == [str(requests / "changes.rst")]
+    assert f"already holds {flask / 'changes.rst'}" in clash["skipped_inputs"][0]["reason"]
+    assert f"pass --root {src}" in clash["skipped_inputs"][0]["reason"]
+    code, rooted = ingest(requests, "--root", str(src))
+    assert (code, rooted["added"], rooted["deleted"], rooted["skipped"]) == (0, 1, 0, 0), rooted
+    code, renamed = ingest(flask, "--root", str(src))
+    assert (code, renamed["updated"], renamed["unchanged"], renamed["deleted"]) == (0, 2, 1, 0), renamed
+    ids = {"flask/docs/api.rst", "flask/docs/changes.rst", "flask/docs/faq.json#L1", "requests/docs/api.rst", "requests/docs/changes.rst"}
+    assert set(_doc_ids(conn, collection)) == ids
+    (flask / "changes.rst").unlink()
+    code, pruned = ingest(flask)
+    assert (code, pruned["deleted"], pruned["unchanged"]) == (0, 1, 2), pruned
+    code, whole = ingest(src)
+    assert (code, whole["added"], whole["updated"], whole["deleted"], whole["unchanged"]) == (0, 0, 0, 0, 4), whole
+    assert set(_doc_ids(conn, collection)) == ids - {"flask/docs/changes.rst"}

@@ -191,26 +191,19 @@ class DocIds:
         """Take ``doc.doc_id`` for ``doc`` in this run; else the reason the document is skipped."""
         if holder is not None:
             what = "standard input" if holder.path == STDIN else f"{holder.path}, which still exists"
+            parent = None if holder.is_record else _common_parent(doc, holder.path)
+            root = f", pass --root {parent} (doc_ids relative to that folder)" if parent else ""
             return (
                 f"doc_id {doc.doc_id!r} already holds {what} (a file's doc_id is its path relative to the folder "
-                "given: ingest a folder that contains both, or use another collection)"
+                f"given: ingest a folder that contains both{root}, or use another collection)"
             )
         if doc.doc_id in self.seen:
-            return f"duplicate doc_id {doc.doc_id!r} (also from {self.seen[doc.doc_id]}){self._root_hint(doc)}"
+            parent = _common_parent(doc, self.seen[doc.doc_id])
+            root = f"; to keep both, pass --root {parent} so doc_ids are paths relative to that folder" if parent else ""
+            return f"duplicate doc_id {doc.doc_id!r} (also from {self.seen[doc.doc_id]}){root}"
         self.seen[doc.doc_id] = doc.source
         self.seen_sources.add(doc.source)
         return None
-
-    def _root_hint(self, doc: SourceDocument) -> str:
-        """For two files of the same relative name under two folders given: how to keep both."""
-        other = self.seen[doc.doc_id]
-        if doc.line is not None or other == STDIN or not (os.path.isabs(doc.path) and os.path.isabs(other)):
-            return ""
-        try:
-            parent = os.path.commonpath([os.path.dirname(doc.path), os.path.dirname(other)])
-        except ValueError:
-            return ""
-        return f"; to keep both, pass --root {display(parent)} so doc_ids are paths relative to that folder"
 
     def retired(self, doc: SourceDocument) -> list[str]:
         """Other doc_ids this file was stored under (from a narrower folder): replaced by this one."""
@@ -232,3 +225,14 @@ class DocIds:
         if not exists(origin.path):  # a path we may not look into, or cannot spell, is not evidence
             return True
         return origin.is_record and origin.path in self.read_files
+
+
+def _common_parent(doc: SourceDocument, other: str) -> str | None:
+    """For a whole file whose doc_id another file has (``flask/docs/api.rst`` and
+    ``requests/docs/api.rst``): the folder that holds both, for ``--root``; None otherwise."""
+    if doc.line is not None or other == STDIN or not (os.path.isabs(doc.path) and os.path.isabs(other)):
+        return None
+    try:
+        return display(os.path.commonpath([os.path.dirname(doc.path), os.path.dirname(other)]))
+    except ValueError:
+        return None
