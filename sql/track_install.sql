@@ -1,6 +1,8 @@
 -- `pgvsearch track`: a change queue owned by pgvsearch and AFTER triggers on the source table that
--- record the key of every inserted, updated or deleted row in it (and NOTIFY `ingest --follow`).
--- Placeholders: {queue} (the queue table in schema pgvsearch), {trigger}, {table}, {columns} (the
+-- record the key of every inserted, updated or deleted row in it (and NOTIFY `ingest --follow`);
+-- a TRUNCATE queues one change whose key is JSON null (every row may be gone).
+-- Placeholders: {queue} (the queue table in schema pgvsearch), {trigger} and {truncate_trigger},
+-- {table}, {columns} (the
 -- columns whose change matters: key, text, title, metadata) and {arguments} (the queue's name,
 -- then the key columns, as literals).
 CREATE SCHEMA IF NOT EXISTS pgvsearch;
@@ -34,7 +36,23 @@ BEGIN
 END
 $pgvsearch$;
 
+-- TRUNCATE fires no row trigger: a statement trigger queues a JSON null key, and the tracked ingest
+-- that claims it deletes the documents of every row no longer in the table.
+CREATE OR REPLACE FUNCTION pgvsearch.enqueue_truncate() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $pgvsearch$
+BEGIN
+    EXECUTE format('INSERT INTO pgvsearch.%I (key) VALUES (''null''::jsonb)', TG_ARGV[0]);
+    PERFORM pg_notify(TG_ARGV[0], '');
+    RETURN NULL;
+END
+$pgvsearch$;
+
 DROP TRIGGER IF EXISTS {trigger} ON {table};
 CREATE TRIGGER {trigger}
     AFTER INSERT OR DELETE OR UPDATE OF {columns} ON {table}
     FOR EACH ROW EXECUTE FUNCTION pgvsearch.enqueue_change({arguments});
+
+DROP TRIGGER IF EXISTS {truncate_trigger} ON {table};
+CREATE TRIGGER {truncate_trigger}
+    AFTER TRUNCATE ON {table}
+    FOR EACH STATEMENT EXECUTE FUNCTION pgvsearch.enqueue_truncate({queue_name});

@@ -1,3 +1,5 @@
--- `pgvsearch untrack`: the trigger and the queue go; the shared function stays for other tables.
+-- `pgvsearch untrack` (and `drop` of the collection): the triggers and the queue go; the shared
+-- functions stay for other tables.
 DROP TRIGGER IF EXISTS {trigger} ON {table};
+DROP TRIGGER IF EXISTS {truncate_trigger} ON {table};
 DROP TABLE IF EXISTS pgvsearch.{queue};

@@ -92,7 +92,7 @@ def drop(
     Example: pgvsearch drop scratch --yes
     """
     from ..config import validate_collection
-    from ..store import drop_collection
+    from ..tables import drop_collection_and_tracking
 
     validate_collection(name)
     if not yes:
@@ -101,6 +101,9 @@ def drop(
         typer.confirm(f"Delete collection {name!r} and all its documents?", abort=True)
     settings = settings_for(dsn, name)
     with connection(settings) as conn:
-        if not drop_collection(conn, name):
+        dropped, left = drop_collection_and_tracking(conn, name)
+        if not dropped:
             raise ConfigError(f"collection {name!r} does not exist")
+    for line in left:
+        err(f"warning: {line}")
     err(f"dropped collection {name!r}")

@@ -14,17 +14,17 @@ from ..lazy import lazy_exports
 
 # Each name is imported on first use: the report alone does not load the pipeline (and numpy).
 _MODULES = {
-    "batch": ("EmbeddedBatch", "PreparedDocument", "content_hash"),
+    "batch": ("EmbeddedBatch", "PreparedDocument", "chunk_document", "content_hash", "embed_documents", "scrubbed"),
     "pipeline": ("Ingestor", "ingest_paths"),
     "report": ("IngestReport", "write_report"),
-    "writer": ("write_batch",),
+    "writer": ("write_batch", "write_refusing"),
     "watch": ("WatchPass", "watch_paths"),
 }
 __all__, __getattr__ = lazy_exports(__name__, _MODULES)
 
 if TYPE_CHECKING:
-    from .batch import EmbeddedBatch, PreparedDocument, content_hash
+    from .batch import EmbeddedBatch, PreparedDocument, chunk_document, content_hash, embed_documents, scrubbed
     from .pipeline import Ingestor, ingest_paths
     from .report import IngestReport, write_report
     from .watch import WatchPass, watch_paths
-    from .writer import write_batch
+    from .writer import write_batch, write_refusing

@@ -1,20 +1,25 @@
 """The units the ingest stages hand on: a document read and chunked (:class:`PreparedDocument`),
-a batch of them with their vectors (:class:`EmbeddedBatch`), and the hash that says whether a
-stored document is unchanged."""
+a batch of them with their vectors (:class:`EmbeddedBatch`), the hash that says whether a
+stored document is unchanged, and the steps every source's documents go through (scrubbed,
+chunked by their format, embedded a batch at a time): files and tables alike."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from ..chunking import Chunk
-from ..sources import SourceDocument
+from ..errors import EmbeddingError
+from ..sources import SourceDocument, is_markdown, scrub
 from ..store import Collection
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from ..chunking import Chunker
+    from ..embedding import Embedder
 
 VOLATILE_METADATA = frozenset({"mtime", "size", "line"})
 
@@ -41,3 +46,46 @@ def content_hash(doc: SourceDocument, coll: Collection) -> str:
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\x00")
     return h.hexdigest()
+
+
+def scrubbed(doc: SourceDocument) -> SourceDocument:
+    """``doc`` with what PostgreSQL cannot store (NUL, lone surrogates) scrubbed from its text fields."""
+    from dataclasses import replace
+
+    return replace(
+        doc, doc_id=scrub(doc.doc_id), source=scrub(doc.source), title=scrub(doc.title), text=scrub(doc.text), path=scrub(doc.path),
+    )
+
+
+def chunk_document(chunker: "Chunker", doc: SourceDocument) -> list[Chunk]:
+    """``doc``'s chunks, split as its format reads (Markdown structure or plain text)."""
+    return chunker.split(doc.text, title=doc.title, markdown=is_markdown(doc.format))
+
+
+def embed_documents(
+    embedder: "Embedder", coll: Collection, docs: list[PreparedDocument], refused: Callable[[PreparedDocument, str], None]
+) -> EmbeddedBatch:
+    """One batch's vectors, embedded in one call (so a document's vectors depend only on the
+    batch it is cut into). When the model refuses the batch, each document is tried alone: those
+    it refuses are left out and passed to ``refused`` with the reason, the others still go in."""
+    from ..embedding import check_vectors
+
+    def embedded(texts: list[str]) -> "np.ndarray":
+        return check_vectors(embedder.embed(texts), len(texts), coll.dimension)
+
+    try:
+        matrix = embedded([c.embed_text for d in docs for c in d.chunks])
+    except EmbeddingError:
+        kept, vectors = [], []
+        for d in docs:
+            try:
+                vectors.append(embedded([c.embed_text for c in d.chunks]))
+                kept.append(d)
+            except EmbeddingError as exc:
+                refused(d, f"refused: {exc}")
+        return EmbeddedBatch(kept, vectors)
+    vectors, offset = [], 0
+    for d in docs:
+        vectors.append(matrix[offset : offset + len(d.chunks)])
+        offset += len(d.chunks)
+    return EmbeddedBatch(docs, vectors)

@@ -8,7 +8,6 @@ chunking settings) are skipped before anything is embedded.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import queue
 import sys
@@ -18,11 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, Sequence
 
 from ..chunking import Chunker
-from ..embedding import check_vectors
-from ..errors import ConfigError, EmbeddingError, UsageError
-from ..sources import DEFAULT_MAX_BYTES, DocIds, Skipped, SourceDocument, Stored, discover, is_markdown, parse_file, parse_stream, scrub
+from ..errors import ConfigError, UsageError
+from ..sources import DEFAULT_MAX_BYTES, DocIds, Skipped, SourceDocument, Stored, discover, parse_file, parse_stream
 from ..store import Collection, acquire_ingest_lock, release_ingest_lock, sql_statement
-from .batch import EmbeddedBatch, PreparedDocument, content_hash
+from .batch import EmbeddedBatch, PreparedDocument, chunk_document, content_hash, embed_documents, scrubbed
 from .index import begin_bulk_load, finish_bulk_load
 from .prune import prune as prune_gone
 from .report import IngestReport, write_report
@@ -121,11 +119,7 @@ class Ingestor:
                 for w in doc.warnings:
                     with self._lock:
                         self.report.warnings.append({"path": doc.source, "warning": w})
-                doc = dataclasses.replace(
-                    doc, doc_id=scrub(doc.doc_id), source=scrub(doc.source), title=scrub(doc.title),
-                    text=scrub(doc.text), path=scrub(doc.path),
-                )
-                doc, holder = self.doc_ids.identify(doc)
+                doc, holder = self.doc_ids.identify(scrubbed(doc))
                 if holder is not None and self.doc_ids.may_move(holder):
                     deferred.append((doc, holder))  # its holder may take another doc_id later in this run
                     continue
@@ -165,7 +159,7 @@ class Ingestor:
             with self._lock:
                 self.report.unchanged += 1
             return
-        chunks = self.chunker.split(doc.text, title=doc.title, markdown=is_markdown(doc.format))
+        chunks = chunk_document(self.chunker, doc)
         if not chunks:
             with self._lock:
                 self.report.skip(doc.source, "no text to index")
@@ -174,31 +168,15 @@ class Ingestor:
 
     # -- stage 2: embed ----------------------------------------------------------------
     def _embed(self, docs: list[PreparedDocument]) -> EmbeddedBatch:
-        def embedded(texts: list[str]) -> Any:
-            return check_vectors(self.embedder.embed(texts), len(texts), self.coll.dimension)
+        def refused(d: PreparedDocument, reason: str) -> None:
+            with self._lock:
+                self.report.skip(d.doc.source, reason)
 
-        texts = [c.embed_text for d in docs for c in d.chunks]
         started = time.perf_counter()
-        try:
-            matrix = embedded(texts)
-            vectors, offset = [], 0
-            for d in docs:
-                vectors.append(matrix[offset : offset + len(d.chunks)])
-                offset += len(d.chunks)
-            kept = docs
-        except EmbeddingError:
-            # Find the document(s) responsible; the others still go in.
-            kept, vectors = [], []
-            for d in docs:
-                try:
-                    vectors.append(embedded([c.embed_text for c in d.chunks]))
-                    kept.append(d)
-                except EmbeddingError as exc:
-                    with self._lock:
-                        self.report.skip(d.doc.source, f"refused: {exc}")
+        batch = embed_documents(self.embedder, self.coll, docs, refused)
         self.report.embed_seconds += time.perf_counter() - started
-        self.report.embedded_chunks += sum(len(d.chunks) for d in kept)
-        return EmbeddedBatch(kept, vectors)
+        self.report.embedded_chunks += sum(len(d.chunks) for d in batch.documents)
+        return batch
 
     # -- stage 3: write ----------------------------------------------------------------
     def _write(self, batch: EmbeddedBatch) -> None:

@@ -12,7 +12,7 @@ their documents in one transaction, with ingest's writer (the pipeline takes a w
 from .definition import TableSource
 from .registry import Remembered, list_sources
 from .sync import define_source, ingest_table, prepare_source, prune_rows
-from .track import TrackResult, pending_changes, track_table, untrack_table
+from .track import TrackResult, drop_collection_and_tracking, pending_changes, track_table, untrack_table
 from .tracked import run_tracked, same_database
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "TableSource",
     "TrackResult",
     "define_source",
+    "drop_collection_and_tracking",
     "ingest_table",
     "list_sources",
     "pending_changes",

@@ -94,10 +94,5 @@ def settle(given: TableSource, known: Remembered | None, *, redefine: bool) -> t
             f"table source {known.source.name!r} of this collection is defined otherwise ({'; '.join(changes)}); "
             "pass --redefine to re-derive its documents with the new definition"
         )
-    if known.tracked:
-        raise ConfigError(
-            f"table source {known.source.name!r} is tracked: run `pgvsearch untrack --table {known.source.name}` "
-            "before --redefine, then track it again"
-        )
     check_definition(merged)
     return merged, True

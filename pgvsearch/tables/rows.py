@@ -108,3 +108,12 @@ def rows_by_keys(
         item = row_document(source, row, max_bytes)
         found[item.doc_id if isinstance(item, SourceDocument) else item.path] = item
     return found, gone
+
+
+def current_doc_ids(conn: "psycopg.Connection[Any]", source: TableSource) -> set[str]:
+    """The doc_id of every row now in the source's table (after a TRUNCATE, to find what is gone)."""
+    from psycopg import sql
+
+    keys = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in source.id_columns)
+    rows = conn.execute(sql_statement("table_keys", keys=keys, table=table_identifier(source)))
+    return {doc_id_of(source, list(row)) for row in rows}

@@ -111,7 +111,17 @@ def ingest_table(
         if source_conn is None:
             raise UsageError("ingest_table needs source_conn: a connection that reads the source (it may be a second one to this database)")
         resolved, known = prepare_source(conn, source_conn, coll, source, redefine=redefine)
-        if known is not None and known.tracked:
+        if known is not None and known.tracked and known.source.differences(resolved.source):
+            # Redefined while tracked: the triggers watch the new columns from now on, and the
+            # whole table is read again (changes queued meanwhile are found unchanged later).
+            from .track import install_triggers
+
+            install_triggers(source_conn, coll, resolved.source, known.queue or "", backfill=False)
+            report = _full_sync(
+                conn, source_conn, coll, embedder, resolved.source, prune=True, wait=wait,
+                max_bytes=max_bytes, batch_chunks=batch_chunks, on_progress=on_progress,
+            )
+        elif known is not None and known.tracked:
             from .tracked import run_tracked
 
             report = run_tracked(

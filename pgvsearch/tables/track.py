@@ -42,8 +42,13 @@ def queue_name(coll: Collection, source: TableSource) -> str:
     return f"queue_{coll.name[:40]}_{digest}"
 
 
-def trigger_name(coll: Collection) -> str:
-    return f"pgvsearch_{coll.name}"
+def trigger_name(collection: str) -> str:
+    return f"pgvsearch_{collection}"
+
+
+def _triggers(collection: str) -> dict[str, str]:
+    """The names of the row trigger and of the TRUNCATE trigger."""
+    return {"trigger": trigger_name(collection), "truncate_trigger": f"{trigger_name(collection)}_truncate"}
 
 
 def track_table(
@@ -58,24 +63,30 @@ def track_table(
     src = resolved.source
     queue = queue_name(coll, src)
     already = known is not None and known.queue == queue
+    queued = install_triggers(source_conn, coll, src, queue, backfill=not already)
+    remember(conn, coll, src, queue)
+    return TrackResult(src.name, queue, queued, already)
+
+
+def install_triggers(source_conn: "psycopg.Connection[Any]", coll: Collection, src: TableSource, queue: str, *, backfill: bool) -> int:
+    """(Re)install the queue and the triggers for ``src``'s columns, in one transaction; with
+    ``backfill``, queue every key of the table. How many keys were queued."""
     try:
         with source_conn.transaction():
             source_conn.execute(sql_statement(
-                "track_install", queue=queue, trigger=trigger_name(coll), table=table_identifier(src),
-                columns=_identifiers(src.columns), arguments=_literals([queue, *src.id_columns]),
+                "track_install", queue=queue, table=table_identifier(src), columns=_identifiers(src.columns),
+                arguments=_literals([queue, *src.id_columns]), queue_name=_literals([queue]), **_triggers(coll.name),
             ))
-            queued = 0
-            if not already:
-                queued = source_conn.execute(sql_statement(
-                    "track_backfill", queue=queue, table=table_identifier(src), pairs=_pairs(src.id_columns),
-                )).rowcount or 0
+            if not backfill:
+                return 0
+            return source_conn.execute(sql_statement(
+                "track_backfill", queue=queue, table=table_identifier(src), pairs=_pairs(src.id_columns),
+            )).rowcount or 0
     except Exception as exc:
         translated = _refused(exc, src)
         if translated is None:
             raise
         raise translated from None
-    remember(conn, coll, src, queue)
-    return TrackResult(src.name, queue, queued, already)
 
 
 def untrack_table(conn: "psycopg.Connection[Any]", source_conn: "psycopg.Connection[Any]", coll: Collection, table: str) -> TrackResult:
@@ -93,9 +104,34 @@ def untrack_table(conn: "psycopg.Connection[Any]", source_conn: "psycopg.Connect
         raise ConfigError(f"table {table!r} is not tracked in collection {coll.name!r}")
     src, queue = known.source, known.queue or ""
     with source_conn.transaction():
-        source_conn.execute(sql_statement("track_remove", trigger=trigger_name(coll), table=table_identifier(src), queue=queue))
+        source_conn.execute(sql_statement("track_remove", table=table_identifier(src), queue=queue, **_triggers(coll.name)))
     forget_queue(conn, coll, src.name)
     return TrackResult(src.name, queue, 0, True)
+
+
+def drop_collection_and_tracking(conn: "psycopg.Connection[Any]", name: str) -> tuple[bool, list[str]]:
+    """Drop collection ``name`` (False: there is none) after removing the triggers and queues of
+    its tracked tables in this database, so that no trigger is left writing to a queue nobody
+    reads; what is left in other databases (tracked with --source-dsn), one line each."""
+    from psycopg.rows import dict_row
+
+    from ..store import drop_collection, get_collection
+
+    if get_collection(conn, name) is None:
+        return False, []
+    ensure_registry(conn)
+    left: list[str] = []
+    with conn.transaction():
+        rows = conn.cursor(row_factory=dict_row).execute(sql_statement("table_sources_tracked"), {"collection": name}).fetchall()
+        for row in rows:
+            src = TableSource.from_json(row["definition"])
+            if row["here"]:
+                conn.execute(sql_statement("track_remove", table=table_identifier(src), queue=row["queue"], **_triggers(name)))
+                continue
+            remove = sql_statement("track_remove", table=table_identifier(src), queue=row["queue"], **_triggers(name)).as_string(conn)
+            statements = " ".join(line for line in remove.splitlines() if line.strip() and not line.startswith("--"))
+            left.append(f"{src.name} is tracked in another database: its triggers and queue stay there until you run {statements}")
+    return drop_collection(conn, name), left
 
 
 def pending_changes(source_conn: "psycopg.Connection[Any]", queue: str) -> int:

@@ -17,19 +17,19 @@ import time
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
-from ..errors import EmbeddingError, LockedError
+from ..errors import LockedError
 from ..ingest import IngestReport
-from ..sources import SourceDocument, scrub
+from ..sources import SourceDocument
 from ..store import Collection, lock_key, sql_statement
 from .definition import TableSource
-from .rows import rows_by_keys
+from .rows import current_doc_ids, rows_by_keys
+from .sync import prune_rows
 
 if TYPE_CHECKING:
     import psycopg
 
     from ..chunking import Chunker
     from ..embedding import Embedder
-    from ..ingest import EmbeddedBatch, PreparedDocument
 
 FOLLOW_POLL_SECONDS = 1.0  # --follow also looks at the queue this often (a missed NOTIFY costs at most this)
 
@@ -68,8 +68,10 @@ class _Worker:
             ).fetchall()
             if not claimed:
                 return 0
-            keys = list({_key_text(r["key"]): r["key"] for r in claimed}.values())
-            found, gone = rows_by_keys(self.claim_conn, self.source, keys, self.max_bytes)
+            if any(r["key"] is None for r in claimed):  # a TRUNCATE: the rows no longer there are gone
+                self.report.deleted += prune_rows(self.conn, self.coll, self.source, current_doc_ids(self.claim_conn, self.source))
+            keys = list({_key_text(r["key"]): r["key"] for r in claimed if r["key"] is not None}.values())
+            found, gone = rows_by_keys(self.claim_conn, self.source, keys, self.max_bytes) if keys else ({}, [])
             self._write(found)
             if gone:
                 deleted = self.conn.execute(sql_statement("delete_documents", schema=self.coll.schema), {"doc_ids": gone})
@@ -78,9 +80,11 @@ class _Worker:
         return len(claimed)
 
     def _write(self, found: dict[str, Any]) -> None:
-        from ..ingest import PreparedDocument, content_hash, write_batch
+        """The found rows' documents, prepared, embedded and written as ingest does a file's
+        (the same chunks and vectors as an untracked run's), in the batch's transaction."""
+        from ..ingest import PreparedDocument, chunk_document, content_hash, embed_documents, scrubbed, write_refusing
 
-        documents = [d for d in found.values() if isinstance(d, SourceDocument)]
+        documents = [scrubbed(d) for d in found.values() if isinstance(d, SourceDocument)]
         for item in found.values():
             if not isinstance(item, SourceDocument):
                 self.report.skip(item.path, item.reason)
@@ -89,54 +93,32 @@ class _Worker:
         ).fetchall())
         prepared = []
         for doc in documents:
-            doc = dataclasses.replace(doc, title=scrub(doc.title), text=scrub(doc.text))
             digest = content_hash(doc, self.coll)
             if stored.get(doc.doc_id) == digest:
                 self.report.unchanged += 1
                 continue
-            chunks = self.chunker.split(doc.text, title=doc.title, markdown=False)
+            chunks = chunk_document(self.chunker, doc)
             if not chunks:
                 self.report.skip(doc.doc_id, "no text to index")
                 continue
             prepared.append(PreparedDocument(doc, chunks, digest, replaces=doc.doc_id in stored))
         if not prepared:
             return
-        batch = self._embed(prepared)
         started = time.perf_counter()
-        write_batch(self.conn, self.coll, batch)
+        batch = embed_documents(self.embedder, self.coll, prepared, lambda d, reason: self.report.skip(d.doc.doc_id, reason))
+        self.report.embed_seconds += time.perf_counter() - started
+        self.report.embedded_chunks += sum(len(d.chunks) for d in batch.documents)
+        started = time.perf_counter()
+        written, refused = write_refusing(self.conn, self.coll, batch)
         self.report.db_seconds += time.perf_counter() - started
-        for d in batch.documents:
+        for d, reason in refused:
+            self.report.skip(d.doc.doc_id, reason)
+        for d in written:
             self.report.chunks += len(d.chunks)
             if d.replaces:
                 self.report.updated += 1
             else:
                 self.report.added += 1
-
-    def _embed(self, docs: list["PreparedDocument"]) -> "EmbeddedBatch":
-        from ..embedding import check_vectors
-        from ..ingest import EmbeddedBatch
-
-        def embedded(texts: list[str]) -> Any:
-            return check_vectors(self.embedder.embed(texts), len(texts), self.coll.dimension)
-
-        started = time.perf_counter()
-        kept, vectors = [], []
-        try:
-            matrix, offset = embedded([c.embed_text for d in docs for c in d.chunks]), 0
-            for d in docs:
-                vectors.append(matrix[offset : offset + len(d.chunks)])
-                offset += len(d.chunks)
-            kept = docs
-        except EmbeddingError:
-            for d in docs:  # find the document(s) responsible; the others still go in
-                try:
-                    vectors.append(embedded([c.embed_text for c in d.chunks]))
-                    kept.append(d)
-                except EmbeddingError as exc:
-                    self.report.skip(d.doc.doc_id, f"refused: {exc}")
-        self.report.embed_seconds += time.perf_counter() - started
-        self.report.embedded_chunks += sum(len(d.chunks) for d in kept)
-        return EmbeddedBatch(kept, vectors)
 
 
 def _key_text(key: Any) -> str:
