@@ -52,20 +52,52 @@ CREATE TABLE IF NOT EXISTS {schema}.stats (
 );
 INSERT INTO {schema}.stats (singleton) VALUES (true) ON CONFLICT DO NOTHING;
 
-CREATE OR REPLACE FUNCTION {schema}.maintain_stats() RETURNS trigger
+-- Once per statement, from its transition tables: a batch of 250 documents is one UPDATE of
+-- the stats row, not 500 (a row trigger made a dead version of that row per document, which
+-- a long transaction elsewhere -- a table source's read, a report -- keeps from being pruned,
+-- so every later update walked them all). Collections made by an earlier version had that
+-- row trigger: `init` replaces it.
+DROP TRIGGER IF EXISTS documents_stats ON {schema}.documents;
+DROP FUNCTION IF EXISTS {schema}.maintain_stats();
+
+CREATE OR REPLACE FUNCTION {schema}.stats_after_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        UPDATE {schema}.stats SET n_docs = n_docs + 1, total_length = total_length + NEW.doc_length;
-    ELSIF TG_OP = 'DELETE' THEN
-        UPDATE {schema}.stats SET n_docs = n_docs - 1, total_length = total_length - OLD.doc_length;
-    ELSE
-        UPDATE {schema}.stats SET total_length = total_length - OLD.doc_length + NEW.doc_length;
-    END IF;
+    UPDATE {schema}.stats AS s SET n_docs = s.n_docs + c.n, total_length = s.total_length + c.length
+    FROM (SELECT count(*) AS n, coalesce(sum(doc_length), 0) AS length FROM new_rows) AS c
+    WHERE c.n > 0;
     RETURN NULL;
 END
 $$;
 
-CREATE OR REPLACE TRIGGER documents_stats
-    AFTER INSERT OR DELETE OR UPDATE OF doc_length ON {schema}.documents
-    FOR EACH ROW EXECUTE FUNCTION {schema}.maintain_stats();
+CREATE OR REPLACE FUNCTION {schema}.stats_after_delete() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE {schema}.stats AS s SET n_docs = s.n_docs - c.n, total_length = s.total_length - c.length
+    FROM (SELECT count(*) AS n, coalesce(sum(doc_length), 0) AS length FROM old_rows) AS c
+    WHERE c.n > 0;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION {schema}.stats_after_update() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE {schema}.stats AS s SET total_length = s.total_length + c.delta
+    FROM (SELECT (SELECT coalesce(sum(doc_length), 0) FROM new_rows)
+               - (SELECT coalesce(sum(doc_length), 0) FROM old_rows) AS delta) AS c
+    WHERE c.delta <> 0;
+    RETURN NULL;
+END
+$$;
+
+-- (A trigger with transition tables has one event each, and an UPDATE one no column list.)
+CREATE OR REPLACE TRIGGER documents_stats_insert
+    AFTER INSERT ON {schema}.documents REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.stats_after_insert();
+CREATE OR REPLACE TRIGGER documents_stats_delete
+    AFTER DELETE ON {schema}.documents REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.stats_after_delete();
+CREATE OR REPLACE TRIGGER documents_stats_update
+    AFTER UPDATE ON {schema}.documents REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.stats_after_update();
