@@ -18,6 +18,19 @@ CREATE TABLE IF NOT EXISTS {schema}.documents (
     updated_at    timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS documents_source_idx ON {schema}.documents (source text_pattern_ops);
+-- Filters (sql/document_filter.sql) find their documents through indexes, not a scan of
+-- every document: --prefix through these two pattern indexes (starts_with uses them whatever
+-- the database's collation), --meta through a GIN index of the metadata's "key<US>value"
+-- pairs, compared as text as the filter compares them.
+CREATE INDEX IF NOT EXISTS documents_doc_id_prefix_idx ON {schema}.documents (doc_id text_pattern_ops);
+CREATE OR REPLACE FUNCTION {schema}.metadata_pairs(metadata jsonb) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT coalesce(array_agg(e.key || chr(31) || e.value), '{{}}')
+    FROM jsonb_each_text(CASE WHEN jsonb_typeof(metadata_pairs.metadata) = 'object' THEN metadata_pairs.metadata END) AS e
+    WHERE e.value IS NOT NULL
+$$;
+CREATE INDEX IF NOT EXISTS documents_metadata_pairs_idx ON {schema}.documents USING gin ({schema}.metadata_pairs(metadata));
 
 -- A chunk of a document: what is embedded and shown. context = title / heading path.
 CREATE TABLE IF NOT EXISTS {schema}.chunks (

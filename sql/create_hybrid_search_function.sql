@@ -3,7 +3,8 @@
 -- distribution-based score fusion ('dbsf'). The statements are sql/hits.sql over
 -- sql/fuse_rrf.sql or sql/fuse_dbsf.sql over sql/semantic_ranking.sql and
 -- sql/keyword_ranking.sql, with or without sql/document_filter.sql: the same SQL the CLI
--- composes, which calls this function.
+-- composes, which calls this function. A filter that admits few chunks (sql/filter_is_narrow.sql)
+-- has them all ranked exactly in the semantic branch; one that admits many reads the index.
 CREATE OR REPLACE FUNCTION {schema}.hybrid_search(
     query            text,
     query_embedding  {vector_type},
@@ -26,6 +27,7 @@ DECLARE
     _candidates integer;
     _filtered boolean;
     _pool bigint;
+    _narrow boolean := false;
 BEGIN
     PERFORM {schema}.check_search_arguments(
         hybrid_search.k, hybrid_search.candidates, hybrid_search.rrf_k, hybrid_search.fusion,
@@ -37,12 +39,19 @@ BEGIN
     _filtered := hybrid_search.prefix IS NOT NULL OR coalesce(hybrid_search.metadata, '{{}}') <> '{{}}'::jsonb;
     _pool := {schema}.chunk_pool(_candidates);
     PERFORM {schema}.tune_hnsw(_pool, _filtered);
+    IF _filtered THEN
+        SELECT n.narrow INTO _narrow FROM ({narrow_filter}) AS n;
+    END IF;
     IF hybrid_search.fusion = 'dbsf' THEN
-        IF _filtered THEN
+        IF _narrow THEN
+            RETURN QUERY {dbsf_exact_filtered};
+        ELSIF _filtered THEN
             RETURN QUERY {dbsf_filtered};
         ELSE
             RETURN QUERY {dbsf_unfiltered};
         END IF;
+    ELSIF _narrow THEN
+        RETURN QUERY {rrf_exact_filtered};
     ELSIF _filtered THEN
         RETURN QUERY {rrf_filtered};
     ELSE

@@ -316,6 +316,7 @@ def test_the_fingerprint_covers_every_file_the_functions_are_generated_from(
         return original(name)
 
     for module in (sql, search_sql):
-        monkeypatch.setattr(module, "sql_text", recording)
+        if hasattr(module, "sql_text"):
+            monkeypatch.setattr(module, "sql_text", recording)
     search_functions_ddl(conn, sample_collection, iterative_scan=True)
     assert set(read) == set(search_functions.SOURCE_FILES)

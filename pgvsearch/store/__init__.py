@@ -42,7 +42,7 @@ _MODULES = {
         "SEARCH_FUNCTIONS", "ensure_search_functions", "forget_search_functions", "install_search_functions",
         "search_functions_ddl", "search_functions_fingerprint"
     ),
-    "search_sql": ("SEARCH_MODES", "count_statement", "document_filters", "search_statement"),
+    "search_sql": ("SEARCH_MODES", "count_statement", "document_filters", "narrow_filter_statement", "search_statement"),
     "server": ("EmbeddedServer", "ensure_server", "running_server", "start_server", "stop_server"),
     "sql": ("sql_statement", "sql_text"),
     "status": ("collection_report", "collection_status"),
@@ -69,7 +69,7 @@ if TYPE_CHECKING:
         SEARCH_FUNCTIONS, ensure_search_functions, forget_search_functions, install_search_functions,
         search_functions_ddl, search_functions_fingerprint,
     )
-    from .search_sql import SEARCH_MODES, count_statement, document_filters, search_statement
+    from .search_sql import SEARCH_MODES, count_statement, document_filters, narrow_filter_statement, search_statement
     from .server import EmbeddedServer, ensure_server, running_server, start_server, stop_server
     from .sql import sql_statement, sql_text
     from .status import collection_report, collection_status

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .collections import Collection
-from .sql import sql_statement, sql_text
+from .sql import sql_statement
 
 if TYPE_CHECKING:
     from psycopg import sql as psql
@@ -24,13 +24,15 @@ def search_statement(coll: Collection, mode: str, *, fusion: str = "rrf", filter
 
     ``exact`` ranks the semantic branch without the HNSW index (``sql/semantic_exact.sql``);
     ``filtered`` applies ``sql/document_filter.sql`` (unfiltered searches read ``true`` instead,
-    so that the planner sees no filter at all).
+    so that the planner sees no filter at all). A filtered semantic branch reads the admitted
+    chunks through their documents when exact, and tests each chunk the HNSW index yields
+    against its document otherwise (see :func:`document_filters`).
     """
     from psycopg import sql as psql
 
     if mode not in SEARCH_MODES:
         raise ValueError(f"unknown search mode {mode!r}")
-    chunk_filter, posting_filter, _ = document_filters(coll, filtered)
+    chunk_filter, posting_filter, _ = document_filters(coll, filtered, exact=exact)
     semantic = sql_statement(
         "semantic_exact" if exact else "semantic_ranking",
         schema=coll.schema, vector_type=psql.SQL(coll.storage), chunk_filter=chunk_filter,
@@ -45,19 +47,37 @@ def search_statement(coll: Collection, mode: str, *, fusion: str = "rrf", filter
     return sql_statement("hits", ranked=ranked, schema=coll.schema)
 
 
-def document_filters(coll: Collection, filtered: bool) -> tuple["psql.Composable", "psql.Composable", "psql.Composable"]:
-    """The chunk, posting and document filters of a search (``true`` when nothing is filtered)."""
+def document_filters(coll: Collection, filtered: bool, *, exact: bool = True) -> tuple["psql.Composable", "psql.Composable", "psql.Composable"]:
+    """The chunk, posting and document filters of a search (``true`` when nothing is filtered).
+
+    The chunk filter takes one of two forms, one per way of reading chunks. ``exact``: the
+    admitted documents' ids, found through the filter's indexes, then their chunks through
+    ``chunks (document_id)`` -- what an exact scan of a few thousand admitted chunks wants.
+    Otherwise a test of each chunk's document, written as a scalar subquery so that the
+    planner cannot turn it into a join and must read the chunks in HNSW order, testing each
+    as pgvector's iterative scan yields it: what a filter admitting many chunks wants (the
+    search functions choose, sql/filter_is_narrow.sql)."""
     from psycopg import sql as psql
 
     if not filtered:
         return psql.SQL("true"), psql.SQL("true"), psql.SQL("true")
     schema = psql.Identifier(coll.schema)
-    doc_filter = psql.SQL("(\n" + sql_text("document_filter") + "\n)")
+    one_document = psql.SQL("(\n{}\n)").format(sql_statement("document_filter"))
+    doc_filter = psql.SQL("(\n{}AND {})").format(sql_statement("metadata_pairs_filter", schema=coll.schema), one_document)
+    if exact:
+        chunk_filter = psql.SQL("c.document_id = ANY(ARRAY(SELECT d.id FROM {}.documents AS d WHERE {}))").format(schema, doc_filter)
+    else:
+        chunk_filter = psql.SQL("(SELECT {} FROM {}.documents AS d WHERE d.id = c.document_id)").format(one_document, schema)
     return (
-        psql.SQL("c.document_id = ANY(ARRAY(SELECT d.id FROM {}.documents AS d WHERE {}))").format(schema, doc_filter),
+        chunk_filter,
         psql.SQL("p.document_id IN (SELECT d.id FROM {}.documents AS d WHERE {})").format(schema, doc_filter),
         doc_filter,
     )
+
+
+def narrow_filter_statement(coll: Collection) -> "psql.Composed":
+    """Whether a filter admits few enough chunks to rank them all exactly (``sql/filter_is_narrow.sql``)."""
+    return sql_statement("filter_is_narrow", schema=coll.schema, doc_filter=document_filters(coll, True)[2])
 
 
 def count_statement(coll: Collection, filtered: bool) -> "psql.Composed":

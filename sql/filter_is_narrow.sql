@@ -1,0 +1,10 @@
+-- Does the search's document filter (the placeholder) admit at most N chunks, N being the
+-- setting pgvsearch.exact_filter_chunks (20,000 unless set)? Then the semantic branch ranks
+-- every admitted chunk exactly (their documents found through the filter's indexes): a few
+-- milliseconds per thousand chunks, and every match found. A filter admitting more reads the
+-- HNSW index with pgvector's iterative scan, testing each chunk's document as it comes, which
+-- costs about the same whatever the collection's size. Measured in docs/performance.md. Reads
+-- at most N + 1 documents, whatever the filter admits.
+WITH s AS (SELECT coalesce(nullif(current_setting('pgvsearch.exact_filter_chunks', true), '')::bigint, 20000) AS cap)
+SELECT count(*) <= (SELECT s.cap FROM s) AND coalesce(sum(a.chunk_count), 0) <= (SELECT s.cap FROM s) AS narrow
+FROM (SELECT d.chunk_count FROM {schema}.documents AS d WHERE {doc_filter} LIMIT (SELECT s.cap FROM s) + 1) AS a

@@ -1,0 +1,135 @@
+"""Filtered semantic and hybrid search on 5,000 chunks: both ways of reading a filter's chunks
+(an exact scan of the chunks a narrow filter admits, the HNSW index tested chunk by chunk for a
+wide one) give the exact filtered answer, k results whenever k exist, for --prefix and --meta
+filters at 10 %, 1 % and 0.1 % (docs/performance.md; benchmarks/scale.py measures them at scale).
+
+The documents are written by ``write_batch``, as an ingest writes them, with synthetic clustered
+vectors (no model runs); sources are ``f/<a>/<b>/<c>/doc<i>`` with a, b, c in 0-9, and each
+document's metadata has keys with 10, 100 and 1,000 values.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+import pytest
+
+from conftest import unique_name
+
+N = 5000
+DIM = 384
+FILTERS = {
+    "prefix 10%": {"prefix": "f/3/"},
+    "prefix 1%": {"prefix": "f/3/7/"},
+    "prefix 0.1%": {"prefix": "f/3/7/2/"},
+    "meta 10%": {"metadata": {"group": "g3"}},
+    "meta 1%": {"metadata": {"tenant": "t42"}},
+    "meta 0.1%": {"metadata": {"team": "m417"}},
+}
+
+
+@pytest.fixture(scope="module")
+def filtered_collection(settings: Any) -> Iterator[Any]:
+    import numpy as np
+    from pgvector.psycopg import register_vector
+
+    from pgvsearch.chunking import Chunk
+    from pgvsearch.ingest import EmbeddedBatch, PreparedDocument, write_batch
+    from pgvsearch.sources import SourceDocument
+    from pgvsearch.store import connect, drop_collection, init_collection, sql_statement
+
+    rng = np.random.default_rng(5)
+    centroids = rng.normal(size=(50, DIM))
+    name = unique_name("filt")
+    with connect(settings) as conn:
+        coll = init_collection(conn, name, model="synthetic", dimension=DIM, max_seq_length=256).collection
+        register_vector(conn)
+        vectors = centroids[rng.integers(50, size=N)] + rng.normal(scale=0.6, size=(N, DIM))
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        words = ["apple", "river", "engine", "copper", "violet", "harbor", "signal", "meadow"]
+        for start in range(0, N, 500):
+            docs = []
+            for i in range(start, start + 500):
+                a, b, c = i % 10, (i // 10) % 10, (i // 100) % 10
+                text = " ".join(words[(i * 7 + j * 3) % len(words)] for j in range(12))
+                doc = SourceDocument(
+                    f"doc{i:05d}", f"f/{a}/{b}/{c}/doc{i:05d}", "", text, "txt",
+                    {"group": f"g{(i * 37) % 10}", "tenant": f"t{(i * 53) % 100}", "team": f"m{(i * 7919) % 1000}"},
+                )
+                docs.append(PreparedDocument(doc, [Chunk(position=0, content=text, context="")], f"h{i}", replaces=False))
+            write_batch(conn, coll, EmbeddedBatch(docs, [vectors[i : i + 1].astype(np.float32) for i in range(start, start + 500)]))
+        conn.execute(sql_statement("analyze_collection", schema=coll.schema))
+        queries = [vectors[int(i)] + rng.normal(scale=0.02, size=DIM) for i in rng.integers(N, size=6)]
+        yield coll, queries
+        drop_collection(conn, name)
+
+
+def _exact(conn: Any, coll: Any, embedding: str, options: Any, k: int) -> list[str]:
+    """The exact filtered answer, by the filter's own semantics, without any index."""
+    schema = coll.schema
+    with conn.transaction():
+        conn.execute("SET LOCAL enable_indexscan = off")
+        conn.execute("SET LOCAL enable_bitmapscan = off")
+        rows = conn.execute(
+            f'SELECT d.doc_id FROM "{schema}".chunks c JOIN "{schema}".documents d ON d.id = c.document_id '
+            "WHERE (%(prefix)s::text IS NULL OR starts_with(d.doc_id, %(prefix)s) OR starts_with(d.source, %(prefix)s)) "
+            "AND (SELECT bool_and(d.metadata ->> key = value) FROM jsonb_each_text(%(meta)s::jsonb)) IS NOT FALSE "
+            "ORDER BY c.embedding <=> %(embedding)s::vector, c.id LIMIT %(k)s",
+            {"prefix": options.prefix, "meta": json.dumps(options.metadata), "embedding": embedding, "k": k},
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+@pytest.mark.parametrize("way", ["exact scan", "hnsw"])
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+def test_filtered_search_finds_the_exact_filtered_answer(settings: Any, filtered_collection: Any, mode: str, way: str) -> None:
+    from pgvsearch.search import SearchOptions, Searcher, vector_literal
+    from pgvsearch.store import connect
+
+    coll, queries = filtered_collection
+    with connect(settings) as conn:
+        # The way a filter's chunks are read follows how many it admits: 20,000 or fewer are
+        # all ranked; 0 sends every filtered search through the index.
+        conn.execute("SET pgvsearch.exact_filter_chunks = %s" % (20000 if way == "exact scan" else 0))
+        searcher = Searcher(conn, coll)
+        for label, kw in FILTERS.items():
+            options = SearchOptions(k=10, **kw)
+            found_total, expected_total = 0, 0
+            for q in queries:
+                embedding = vector_literal(q)
+                truth = _exact(conn, coll, embedding, options, 10)
+                hits = searcher.run("apple river", mode, options, embedding=embedding)
+                assert len(hits) == len(truth), (label, way)  # k whenever k exist (0.1 %: 5 documents)
+                if mode == "semantic":
+                    found_total += len({h.doc_id for h in hits} & set(truth))
+                    expected_total += len(truth)
+                for h in hits:
+                    assert h.doc_id.startswith("doc")
+                    if options.prefix:
+                        assert h.source.startswith(options.prefix)
+                    for key, value in options.metadata.items():
+                        assert h.metadata[key] == value
+            if mode == "semantic":
+                assert found_total / expected_total >= 0.95, (label, way, found_total, expected_total)
+
+
+def test_the_filter_indexes_are_used(settings: Any, filtered_collection: Any) -> None:
+    """A narrow filter finds its documents through the prefix and metadata-pairs indexes, not a
+    scan of every document."""
+    from psycopg import sql
+
+    from pgvsearch.store import connect, narrow_filter_statement
+
+    coll, _ = filtered_collection
+    with connect(settings) as conn:
+        conn.execute("SET enable_seqscan = off")  # 5,000 rows: make the planner show what it can use
+        for kw, index in ((("f/3/7/2/", "{}"), "documents_source_idx"), ((None, '{"team": "m417"}'), "documents_metadata_pairs_idx")):
+            plan = "\n".join(r[0] for r in conn.execute(
+                sql.SQL("EXPLAIN ") + narrow_filter_statement(coll), {"prefix": kw[0], "meta": kw[1]}
+            ))
+            assert index in plan, plan
+            narrow = conn.execute(narrow_filter_statement(coll), {"prefix": kw[0], "meta": kw[1]}).fetchone()[0]
+            assert narrow is True
+        conn.execute("SET pgvsearch.exact_filter_chunks = 100")
+        assert conn.execute(narrow_filter_statement(coll), {"prefix": "f/3/", "meta": "{}"}).fetchone()[0] is False
