@@ -31,7 +31,7 @@ def init(
     """
     from ..embedding import PRECISIONS
     from ..render import pick_format, print_json
-    from ..store import prepare_collection
+    from ..store import pgvector_advice, pgvector_version, prepare_collection
 
     if precision is not None and precision not in PRECISIONS:  # before connecting
         raise UsageError(f"--precision must be {' or '.join(PRECISIONS)}")
@@ -41,6 +41,10 @@ def init(
             conn, settings, settings.collection, model=model, precision=precision, storage=storage, text_config=text_config,
             chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap, notice=lambda m: err(f"note: {m}"),
         )
+        version = pgvector_version(conn)
+    advice = pgvector_advice(version) if version else None
+    if advice:
+        err(f"warning: {advice}")
     coll = result.collection
     if pick_format(fmt) == "json":
         print_json({
@@ -72,6 +76,8 @@ def status(
     settings = settings_for(dsn, collection, read_dsn, max_lag)
     with reading_connection(settings) as conn:
         data = collection_report(conn, settings, require_collection(conn, settings.collection))
+    if data["pgvector_advice"]:
+        err(f"warning: {data['pgvector_advice']}")
     chosen = pick_format(fmt)
     if chosen == "json":
         print_json(data)

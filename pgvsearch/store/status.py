@@ -8,6 +8,7 @@ from .. import __version__
 from ..config import Settings
 from .collections import Collection, list_collections
 from .connection import connection_target, describe_target
+from .sizing import collection_sizes
 from .sql import sql_statement
 
 if TYPE_CHECKING:
@@ -54,4 +55,6 @@ def collection_report(conn: "psycopg.Connection[Any]", settings: Settings, coll:
         "collections": others, "version": __version__,
         # Where this was read, when read DSNs are configured: a replica (and its lag) or the primary.
         "read_from": connection_target(conn) if settings.read_dsns else None,
+        # Sizing: bytes per table and index, and whether the HNSW index fits in shared_buffers.
+        **collection_sizes(conn, coll, chunks=stats["chunks"], hnsw_bytes=stats["hnsw_index_bytes"], embedded=settings.embedded),
     }
