@@ -73,44 +73,38 @@ INSERT INTO {schema}.stats (singleton) VALUES (true) ON CONFLICT DO NOTHING;
 DROP TRIGGER IF EXISTS documents_stats ON {schema}.documents;
 DROP FUNCTION IF EXISTS {schema}.maintain_stats();
 
-CREATE OR REPLACE FUNCTION {schema}.stats_after_insert() RETURNS trigger
+-- One function for the three triggers below (a trigger with transition tables has one event
+-- each): documents inserted add to N and the total length, deleted ones subtract, updated ones
+-- change the total length by their difference.
+CREATE OR REPLACE FUNCTION {schema}.maintain_stats_per_statement() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    _docs bigint := 0;
+    _length bigint := 0;
 BEGIN
-    UPDATE {schema}.stats AS s SET n_docs = s.n_docs + c.n, total_length = s.total_length + c.length
-    FROM (SELECT count(*) AS n, coalesce(sum(doc_length), 0) AS length FROM new_rows) AS c
-    WHERE c.n > 0;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        SELECT count(*), coalesce(sum(doc_length), 0) INTO _docs, _length FROM new_rows;
+    END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        SELECT _docs - count(*), _length - coalesce(sum(doc_length), 0) INTO _docs, _length FROM old_rows;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        _docs := 0;
+    END IF;
+    IF _docs <> 0 OR _length <> 0 THEN
+        UPDATE {schema}.stats SET n_docs = n_docs + _docs, total_length = total_length + _length;
+    END IF;
     RETURN NULL;
 END
 $$;
 
-CREATE OR REPLACE FUNCTION {schema}.stats_after_delete() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE {schema}.stats AS s SET n_docs = s.n_docs - c.n, total_length = s.total_length - c.length
-    FROM (SELECT count(*) AS n, coalesce(sum(doc_length), 0) AS length FROM old_rows) AS c
-    WHERE c.n > 0;
-    RETURN NULL;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION {schema}.stats_after_update() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE {schema}.stats AS s SET total_length = s.total_length + c.delta
-    FROM (SELECT (SELECT coalesce(sum(doc_length), 0) FROM new_rows)
-               - (SELECT coalesce(sum(doc_length), 0) FROM old_rows) AS delta) AS c
-    WHERE c.delta <> 0;
-    RETURN NULL;
-END
-$$;
-
--- (A trigger with transition tables has one event each, and an UPDATE one no column list.)
+-- (An UPDATE trigger with transition tables takes no column list: it fires for every UPDATE.)
 CREATE OR REPLACE TRIGGER documents_stats_insert
     AFTER INSERT ON {schema}.documents REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.stats_after_insert();
+    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.maintain_stats_per_statement();
 CREATE OR REPLACE TRIGGER documents_stats_delete
     AFTER DELETE ON {schema}.documents REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.stats_after_delete();
+    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.maintain_stats_per_statement();
 CREATE OR REPLACE TRIGGER documents_stats_update
     AFTER UPDATE ON {schema}.documents REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.stats_after_update();
+    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.maintain_stats_per_statement();
