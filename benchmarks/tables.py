@@ -142,7 +142,10 @@ def cranfield(env: dict[str, str], home: Path, dataset: Path, repeat: int) -> di
     rows = [(str(r["_id"]), r.get("title") or "", r.get("text") or "", "cranfield") for r in records]
     load_table(env, table, rows)
     jsonl = home / "cranfield.jsonl"
-    write_jsonl(jsonl, rows)
+    # In the table's key order (text keys: "1", "10", "100", ...), the order a table is read in,
+    # so that both sides cut the same batches: an int8 document vector depends slightly on its
+    # batch neighbours (docs/performance.md), which moved semantic nDCG@10 by 0.002.
+    write_jsonl(jsonl, sorted(rows, key=lambda row: row[0].encode()))
     results = sync_steps(env, "cran", jsonl, table, repeat)
     # eval of the file collection and of the table as first loaded (the 20 edited rows put back)
     run(["init", "-c", "cran_file"], env)
