@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -158,16 +159,21 @@ def main() -> int:
 
     import psycopg
 
-    from pgvsearch.store import start_server
+    from pgvsearch.store import start_server, stop_server
 
     home = (args.home or Path(tempfile.mkdtemp(prefix="pgvsearch-filters-"))).resolve()
     server = start_server(home / "pgdata")
     options = f"-c pgvsearch.exact_filter_chunks={args.exact_filter_chunks}" if args.exact_filter_chunks is not None else ""
-    with psycopg.connect(server.conninfo(), autocommit=True, options=options) as conn:
-        conn.execute("SET client_min_messages = warning")
-        coll, load = loaded(conn, args.chunks)
-        results = measure(conn, coll, args.queries, args.recall)
-    print(json.dumps({"chunks": args.chunks, "home": str(home), "load": load, "cpus": os.cpu_count(),
+    try:
+        with psycopg.connect(server.conninfo(), autocommit=True, options=options) as conn:
+            conn.execute("SET client_min_messages = warning")
+            coll, load = loaded(conn, args.chunks)
+            results = measure(conn, coll, args.queries, args.recall)
+    finally:
+        if args.home is None:  # a temporary server: stopped and deleted
+            stop_server(home / "pgdata")
+            shutil.rmtree(home, ignore_errors=True)
+    print(json.dumps({"chunks": args.chunks, "load": load, "cpus": os.cpu_count(),
                       "exact_filter_chunks": args.exact_filter_chunks, "results": results}))
     return 0
 
