@@ -15,7 +15,7 @@ from pgvsearch.config import resolve_device, resolve_settings
 from pgvsearch.embedding import DEFAULT_MODEL, load_embedder
 from pgvsearch.embedding.devices import CPU, CUDA, DeviceUnavailable, execution_providers
 from pgvsearch.errors import ConfigError, ExitCode, UsageError
-from tests.conftest import run_cli
+from conftest import run_cli
 
 CPU_ONLY = ["AzureExecutionProvider", CPU]
 WITH_CUDA = ["TensorrtExecutionProvider", CUDA, CPU]

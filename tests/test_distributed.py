@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from pgvsearch.errors import ExitCode
-from tests.conftest import run_cli, unique_name
+from conftest import run_cli, unique_name
 
 CITUS_STAND_INS = r"""
 CREATE TABLE citus_calls (n serial PRIMARY KEY, fn text, tbl text, col text, colocate_with text);

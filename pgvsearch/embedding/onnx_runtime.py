@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ConfigError, EmbeddingError
-from .cache import MODEL_FILE, TOKENIZER_FILE
 from . import devices
+from .cache import MODEL_FILE, TOKENIZER_FILE
 from .pooling import POOLING_MODES, pool
 from .protocol import check_texts, check_vectors, normalize
 from .tokens import TokenizerJson
