@@ -6,10 +6,12 @@ libpq ``PG*`` variables (when any is set) > the embedded server in ``PGVSEARCH_H
 The config file is TOML at ``$PGVSEARCH_CONFIG`` or ``<user config dir>/pgvsearch/config.toml``
 (``~/.config/pgvsearch/config.toml`` on Linux). Keys: ``dsn``, ``collection``, ``home``,
 ``llm_url``, ``llm_model``, ``connect_timeout``, ``read_dsn`` (a string or a list of strings),
-``max_lag`` (seconds).
+``max_lag`` (seconds), ``device``.
 
 Read replicas (docs/scaling.md): ``--read-dsn`` (repeatable) > ``PGVSEARCH_READ_DSN`` > config
 file ``read_dsn``; ``--max-lag`` > ``PGVSEARCH_MAX_LAG`` > config ``max_lag`` > 30 seconds.
+
+Embedding device: ``--device`` > ``PGVSEARCH_DEVICE`` > config ``device`` > ``cpu``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ from .errors import ConfigError, UsageError
 DEFAULT_COLLECTION = "default"
 COLLECTION_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 LIBPQ_VARIABLES = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE", "PGPASSWORD")
-CONFIG_KEYS = {"dsn", "collection", "home", "llm_url", "llm_model", "connect_timeout", "read_dsn", "max_lag"}
+CONFIG_KEYS = {"dsn", "collection", "home", "llm_url", "llm_model", "connect_timeout", "read_dsn", "max_lag", "device"}
+DEVICES: tuple[str, ...] = ("cpu", "cuda", "auto")
+"""Where the ONNX embedder runs: the CPU, CUDA (onnxruntime-gpu), or CUDA when onnxruntime offers it."""
+DEFAULT_DEVICE = "cpu"
 DEFAULT_MAX_LAG = 30.0
 """Seconds a read replica may be behind its primary before queries go elsewhere."""
 _SOURCE_RANK = {"option": 0, "env": 1, "config": 2, "libpq": 3, "embedded": 4}
@@ -54,6 +59,8 @@ class Settings:
     """Read DSNs were configured at a lower precedence than the primary's DSN (e.g. the config
     file's ``read_dsn`` with ``--dsn``): they may be replicas of another database, so unused."""
     max_lag: float = DEFAULT_MAX_LAG
+    device: str = DEFAULT_DEVICE
+    """cpu, cuda or auto: where the ONNX embedder runs (pgvsearch.embedding.execution_providers)."""
 
     @property
     def embedded(self) -> bool:
@@ -146,6 +153,7 @@ def resolve_settings(
     environ: Mapping[str, str] | None = None,
     read_dsn: Sequence[str] | None = None,
     max_lag: float | None = None,
+    device: str | None = None,
 ) -> Settings:
     """Apply the precedence rules. Arguments are the command-line values (``None`` = not given)."""
     env = os.environ if environ is None else environ
@@ -200,6 +208,7 @@ def resolve_settings(
         read_dsn_source=read_source,
         read_dsns_ignored=ignored,
         max_lag=resolve_max_lag(max_lag, env, file_cfg),
+        device=resolve_device(device, env, file_cfg),
     )
 
 
@@ -271,3 +280,19 @@ def resolve_max_lag(option: float | None, env: Mapping[str, str], file_cfg: Mapp
             raise ConfigError(f"{where} must be 0 or more seconds, got {raw!r}")
         return value
     return DEFAULT_MAX_LAG
+
+
+def resolve_device(option: str | None, env: Mapping[str, str], file_cfg: Mapping[str, Any]) -> str:
+    """The embedding device: ``--device`` > ``PGVSEARCH_DEVICE`` > config ``device`` > cpu.
+
+    An unknown value is a usage error on the command line (exit 2), a configuration error
+    in the environment or the file (exit 4)."""
+    for raw, where, error in ((option, "--device", UsageError), (env.get("PGVSEARCH_DEVICE") or None, "PGVSEARCH_DEVICE", ConfigError),
+                              (file_cfg.get("device"), "device in the config file", ConfigError)):
+        if raw is None:
+            continue
+        value = str(raw).strip().lower()
+        if value not in DEVICES:
+            raise error(f"{where} must be {', '.join(DEVICES[:-1])} or {DEVICES[-1]}, not {raw!r}")
+        return value
+    return DEFAULT_DEVICE

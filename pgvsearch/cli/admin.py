@@ -19,6 +19,7 @@ def init(
     chunk_tokens: Annotated[Optional[int], typer.Option("--chunk-tokens", help="Max tokens per chunk, up to the model's max sequence length [default: 128, or the model's max if smaller].", show_default=False)] = None,
     chunk_overlap: Annotated[Optional[int], typer.Option("--chunk-overlap", help="Tokens shared by neighbouring chunks [default: 0; chunks end at sentence or paragraph boundaries].", show_default=False)] = None,
     text_config: Annotated[Optional[str], typer.Option("--text-config", help="PostgreSQL text search configuration for keyword search [default: english].", show_default=False)] = None,
+    distributed: Annotated[bool, typer.Option("--distributed", help="Citus: shard the collection's documents, chunks and postings by document across the workers (docs/scaling.md). Needs the citus extension.")] = False,
     precision: Annotated[Optional[str], typer.Option("--precision", help="Precision of the document embeddings: int8 (quantized ONNX, faster ingest) or fp32. Queries always use fp32. [default: int8, or the existing collection's]", show_default=False)] = None,
     dsn: Dsn = None,
     collection: CollectionName = None,
@@ -31,16 +32,19 @@ def init(
     """
     from ..embedding import PRECISIONS
     from ..render import pick_format, print_json
-    from ..store import pgvector_advice, pgvector_version, prepare_collection
+    from ..store import distribute_collection, pgvector_advice, pgvector_version, prepare_collection, require_citus
 
     if precision is not None and precision not in PRECISIONS:  # before connecting
         raise UsageError(f"--precision must be {' or '.join(PRECISIONS)}")
     settings = settings_for(dsn, collection)
     with connection(settings) as conn:
+        if distributed:
+            require_citus(conn)  # before anything is created
         result, embedder = prepare_collection(
             conn, settings, settings.collection, model=model, precision=precision, storage=storage, text_config=text_config,
             chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap, notice=lambda m: err(f"note: {m}"),
         )
+        sharded = distribute_collection(conn, result.collection) if distributed else None
         version = pgvector_version(conn)
     advice = pgvector_advice(version) if version else None
     if advice:
@@ -51,11 +55,14 @@ def init(
             "collection": coll.name, "created": result.created, "model": coll.model, "dimension": coll.dimension,
             "storage": coll.storage, "chunk_tokens": coll.chunk_tokens, "chunk_overlap": coll.chunk_overlap,
             "precision": coll.precision, "backend": embedder.backend,
+            **({"distributed": True} if sharded is not None else {}),
         })
     else:
         verb = "created" if result.created else "already exists"
         err(f"collection {coll.name!r} {verb}: model {coll.model} ({coll.dimension} dims, {coll.storage}, {coll.precision} documents), "
             f"chunks of {coll.chunk_tokens} tokens" + (f" with {coll.chunk_overlap} overlap" if coll.chunk_overlap else ""))
+        if sharded is not None:
+            err("distributed by document over the Citus workers" + ("" if sharded.collection else " (already)"))
 
 
 def status(

@@ -8,7 +8,7 @@ import typer
 
 from ..errors import UsageError
 from .context import QUERY_PRECISION, err, load_embedder, open_collection, reading_connection, settings_for
-from .options import CANDIDATES, Candidates, CollectionName, Debug, Dsn, MaxLag, Meta, Model, Prefix, ReadDsn, search_options
+from .options import CANDIDATES, Candidates, CollectionName, Debug, Device, Dsn, MaxLag, Meta, Model, Prefix, ReadDsn, search_options
 from .search import note_no_terms
 
 
@@ -31,6 +31,7 @@ def ask(
     collection: CollectionName = None,
     read_dsn: ReadDsn = None,
     max_lag: MaxLag = None,
+    device: Device = None,
     debug: Debug = False,
 ) -> None:
     """Answer a question from the documents, citing them as [1], [2]; extractive when no language model is set.
@@ -44,7 +45,7 @@ def ask(
     if not question.strip():
         raise UsageError("the question is empty")
     require_text(question, "the question")
-    settings = settings_for(dsn, collection, read_dsn, max_lag)
+    settings = settings_for(dsn, collection, read_dsn, max_lag, device)
     llm, note = resolve_llm(settings, url=llm_url, model=llm_model, timeout=llm_timeout)
     fmt = pick_format(fmt)
     if fmt not in ("table", "json"):

@@ -25,10 +25,13 @@ def err(message: str) -> None:
     sys.stderr.flush()
 
 
-def settings_for(dsn: str | None, collection: str | None, read_dsn: list[str] | None = None, max_lag: float | None = None) -> "Settings":
+def settings_for(
+    dsn: str | None, collection: str | None, read_dsn: list[str] | None = None, max_lag: float | None = None,
+    device: str | None = None,
+) -> "Settings":
     from ..config import resolve_settings
 
-    return resolve_settings(dsn=dsn, collection=collection, read_dsn=read_dsn, max_lag=max_lag)
+    return resolve_settings(dsn=dsn, collection=collection, read_dsn=read_dsn, max_lag=max_lag, device=device)
 
 
 @contextmanager
@@ -56,11 +59,12 @@ def reading_connection(settings: "Settings") -> Iterator["psycopg.Connection[Any
 
 
 def load_embedder(model: str, settings: "Settings", quiet: bool = False, precision: str = "fp32", quick_start: bool = False) -> "Embedder":
-    """The model from the settings' cache; its notes (e.g. a first export) go to stderr unless ``quiet``."""
+    """The model from the settings' cache, on the settings' device; its notes (e.g. a first export)
+    go to stderr unless ``quiet``."""
     from ..embedding import load_embedder as load
 
     return load(
-        model, cache_dir=settings.model_cache, precision=precision, quick_start=quick_start,
+        model, cache_dir=settings.model_cache, precision=precision, quick_start=quick_start, device=settings.device,
         notice=None if quiet else (lambda m: err(f"note: {m}")),
     )
 

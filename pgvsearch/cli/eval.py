@@ -8,7 +8,7 @@ import typer
 
 from ..errors import UsageError
 from .context import QUERY_PRECISION, load_embedder, open_collection, reading_connection, settings_for
-from .options import CollectionName, Debug, Dsn, Format, MaxLag, Model, ReadDsn
+from .options import CollectionName, Debug, Device, Dsn, Format, MaxLag, Model, ReadDsn
 
 if TYPE_CHECKING:
     from ..evaluate import ModeResult
@@ -33,6 +33,7 @@ def eval_command(
     collection: CollectionName = None,
     read_dsn: ReadDsn = None,
     max_lag: MaxLag = None,
+    device: Device = None,
     debug: Debug = False,
 ) -> None:
     """Measure nDCG@10, Recall@100, MRR@10 and latency of each ranking on judged queries.
@@ -58,7 +59,7 @@ def eval_command(
     )
     judgments = read_qrels(qrels)
     query_list = read_queries(queries)
-    settings = settings_for(dsn, collection, read_dsn, max_lag)
+    settings = settings_for(dsn, collection, read_dsn, max_lag, device)
     with reading_connection(settings) as conn:
         coll = open_collection(conn, settings, model)
         searcher = Searcher(conn, coll, lambda: load_embedder(coll.model, settings, precision=QUERY_PRECISION))

@@ -11,7 +11,7 @@ import typer
 
 from ..errors import ExitCode, UsageError
 from .context import connection, err, load_embedder, open_collection, settings_for
-from .options import CollectionName, Debug, Dsn, Model
+from .options import CollectionName, Debug, Device, Dsn, Model
 from .signals import terminate_as_interrupt
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ def ingest(
     model: Model = None,
     dsn: Dsn = None,
     collection: CollectionName = None,
+    device: Device = None,
     debug: Debug = False,
 ) -> None:
     """Ingest files (or a table's rows) into a collection; unchanged documents are skipped without embedding.
@@ -62,7 +63,7 @@ def ingest(
         if watch and "-" in (paths or []):
             raise UsageError("--watch watches files and folders, not standard input")
         from_table = check_source_options(paths, table, query, root, include, exclude)
-        attempt.settings = settings_for(dsn, collection)
+        attempt.settings = settings_for(dsn, collection, device=device)
         if from_table:
             attempt.started = True  # the library writes the report from here, on failure too
             result = ingest_source(

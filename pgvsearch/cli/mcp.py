@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from .context import settings_for
-from .options import CollectionName, Debug, Dsn, MaxLag, ReadDsn
+from .options import CollectionName, Debug, Device, Dsn, MaxLag, ReadDsn
 
 
 def mcp(
@@ -22,6 +22,7 @@ def mcp(
     collection: CollectionName = None,
     read_dsn: ReadDsn = None,
     max_lag: MaxLag = None,
+    device: Device = None,
     debug: Debug = False,
 ) -> None:
     """Serve the collection to AI assistants and agents (MCP tools: search, keyword, hybrid, ask, get_document, status, list_collections).
@@ -33,5 +34,5 @@ def mcp(
 
     if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise UsageError("--log-level must be debug, info, warning or error")
-    serve_mcp(settings_for(dsn, collection, read_dsn, max_lag), fixed_collection=collection is not None, http=http, host=host,
+    serve_mcp(settings_for(dsn, collection, read_dsn, max_lag, device), fixed_collection=collection is not None, http=http, host=host,
               token_env=token_env, llm_url=llm_url, llm_model=llm_model, llm_timeout=llm_timeout, log_level=log_level)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 Dsn = Annotated[Optional[str], typer.Option("--dsn", help="libpq connection string (overrides PGVSEARCH_DSN, the config file and PG* variables).", show_default=False)]
 ReadDsn = Annotated[Optional[List[str]], typer.Option("--read-dsn", help="Read replica(s) to query; repeatable, or a comma list (a comma followed by postgresql:// or KEY=) [default: PGVSEARCH_READ_DSN, config read_dsn]. Falls back to the primary, with a note, when a replica is down, behind or lacks the collection (docs/scaling.md).", show_default=False)]
 MaxLag = Annotated[Optional[float], typer.Option("--max-lag", help="Seconds a read replica may be behind its primary [default: PGVSEARCH_MAX_LAG, config max_lag, or 30].", min=0, show_default=False)]
+Device = Annotated[Optional[str], typer.Option("--device", help="Where the embedding model runs: cpu, cuda (needs onnxruntime-gpu: pip install 'pgvsearch[gpu]') or auto (cuda when onnxruntime offers it) [default: PGVSEARCH_DEVICE, config device, or cpu].", show_default=False)]
 CollectionName = Annotated[Optional[str], typer.Option("--collection", "-c", help="Collection name [default: default, or PGVSEARCH_COLLECTION].", show_default=False)]
 Model = Annotated[Optional[str], typer.Option("--model", "-m", help="Must match the collection's model when given.", show_default=False)]
 

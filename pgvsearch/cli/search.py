@@ -9,7 +9,7 @@ import typer
 from ..errors import UsageError
 from .context import QUERY_PRECISION, err, load_embedder, open_collection, reading_connection, settings_for
 from .options import (
-    CANDIDATES, LIMIT, Candidates, CollectionName, Debug, Dsn, Format, Limit, MaxLag, Meta, Model, Prefix, Queries, Query,
+    CANDIDATES, LIMIT, Candidates, CollectionName, Debug, Device, Dsn, Format, Limit, MaxLag, Meta, Model, Prefix, Queries, Query,
     ReadDsn, ShowSql, search_options,
 )
 
@@ -36,6 +36,7 @@ def search(
     collection: CollectionName = None,
     read_dsn: ReadDsn = None,
     max_lag: MaxLag = None,
+    device: Device = None,
     debug: Debug = False,
 ) -> None:
     """Semantic search: nearest chunks by cosine distance (HNSW index).
@@ -43,7 +44,7 @@ def search(
     Example: pgvsearch search "how do I get my money back" -k 5
     """
     run_search("semantic", query, queries, search_options(k, candidates, prefix, meta), fmt, show_sql, model, dsn, collection,
-               read_dsn, max_lag)
+               read_dsn, max_lag, device)
 
 
 def keyword(
@@ -89,6 +90,7 @@ def hybrid(
     collection: CollectionName = None,
     read_dsn: ReadDsn = None,
     max_lag: MaxLag = None,
+    device: Device = None,
     debug: Debug = False,
 ) -> None:
     """Hybrid search: Reciprocal Rank Fusion of semantic and BM25 keyword rankings.
@@ -96,13 +98,13 @@ def hybrid(
     Example: pgvsearch hybrid "billing issue" --rrf-k 60 -k 5
     """
     options = search_options(k, candidates, prefix, meta, rrf_k=rrf_k, fusion=fusion, semantic_weight=semantic_weight, keyword_weight=keyword_weight)
-    run_search("hybrid", query, queries, options, fmt, show_sql, model, dsn, collection, read_dsn, max_lag)
+    run_search("hybrid", query, queries, options, fmt, show_sql, model, dsn, collection, read_dsn, max_lag, device)
 
 
 def run_search(
     mode: str, query: str | None, queries: str | None, options: "SearchOptions", fmt: str | None,
     show_sql: bool, model: str | None, dsn: str | None, collection: str | None,
-    read_dsn: list[str] | None = None, max_lag: float | None = None,
+    read_dsn: list[str] | None = None, max_lag: float | None = None, device: str | None = None,
 ) -> None:
     """Run one query (or each of a file's) in ``mode`` and print the hits, or show the SQL instead."""
     from ..render import pick_format, print_hits
@@ -110,7 +112,7 @@ def run_search(
 
     if (query is None) == (queries is None):
         raise UsageError("give a QUERY or --queries FILE (not both)")
-    settings = settings_for(dsn, collection, read_dsn, max_lag)
+    settings = settings_for(dsn, collection, read_dsn, max_lag, device)
     with reading_connection(settings) as conn:
         coll = open_collection(conn, settings, model)
         searcher = Searcher(conn, coll, lambda: load_embedder(coll.model, settings, precision=QUERY_PRECISION, quick_start=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..config import DEVICES  # where the ONNX model runs (pgvsearch.embedding.devices)
 from ..errors import ConfigError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -24,3 +25,8 @@ def check_precision_name(precision: str) -> None:
 def check_backend_name(backend: str) -> None:
     """Raise ConfigError unless ``backend`` is one of BACKENDS."""
     check_choice("backend", backend, BACKENDS)
+
+
+def check_device_name(device: str) -> None:
+    """Raise ConfigError unless ``device`` is one of DEVICES."""
+    check_choice("device", device, DEVICES)

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from .cache import export_lock, move_aside, new_temp_folder, publish, remove_leftovers, valid_cache
-from .choices import DEFAULT_MODEL, check_backend_name, check_precision_name
+from .choices import DEFAULT_MODEL, check_backend_name, check_device_name, check_precision_name
+from .devices import DeviceUnavailable
 from .models import cache_slug, resolve_model_source
 from .onnx_runtime import OnnxEmbedder
 from .protocol import Embedder
@@ -94,12 +95,14 @@ def export_onnx(model: str, cache_dir: Path, precision: str = "fp32") -> Path:
     return folder
 
 
-def _load_onnx(model: str, cache_dir: Path, precision: str, quick_start: bool) -> OnnxEmbedder:
+def _load_onnx(model: str, cache_dir: Path, precision: str, quick_start: bool, device: str) -> OnnxEmbedder:
     """The ONNX embedder from the cache; an unreadable cache is moved aside and exported once more."""
     for attempt in range(2):
         folder, manifest = ensure_onnx(model, cache_dir, precision)
         try:
-            return OnnxEmbedder(model, folder, manifest, quick_start=quick_start)
+            return OnnxEmbedder(model, folder, manifest, quick_start=quick_start, device=device)
+        except DeviceUnavailable:
+            raise  # the device, not the cache: exporting again would not help
         except ImportError as exc:
             raise_if_interrupted(exc)
             raise CannotExport(f"onnxruntime/tokenizers not available ({describe(exc)})") from exc
@@ -112,12 +115,15 @@ def _load_onnx(model: str, cache_dir: Path, precision: str, quick_start: bool) -
 
 
 def _fall_back(
-    model: str, backend: str, precision: str, exc: CannotExport, notice: Callable[[str], None] | None
+    model: str, backend: str, precision: str, exc: CannotExport, notice: Callable[[str], None] | None, device: str = "cpu"
 ) -> TorchEmbedder:
     """What ``backend``/``precision`` allow when ONNX is impossible: sentence-transformers, or ConfigError."""
     if backend == "onnx" or precision == "int8":
         # int8 exists only as an ONNX model: falling back would silently give fp32 vectors.
         raise ConfigError(f"{exc}" + ("; use --precision fp32" if precision == "int8" else "")) from exc
+    if device == "cuda":
+        # --device chooses onnxruntime's execution provider; sentence-transformers would pick its own.
+        raise ConfigError(f"{exc}; --device cuda needs the ONNX backend") from exc
     if notice is not None:
         reason = " ".join(str(exc).split())
         notice(f"ONNX backend unavailable for {model!r} ({reason}); using sentence-transformers (slower start)")
@@ -133,6 +139,7 @@ def load_embedder(
     precision: str = "fp32",
     notice: Callable[[str], None] | None = None,
     quick_start: bool = False,
+    device: str = "cpu",
 ) -> Embedder:
     """Load an embedder for ``model``.
 
@@ -143,9 +150,12 @@ def load_embedder(
     valid cache, neither torch, transformers nor sentence_transformers is imported.
     quick_start=True starts the ONNX session ~45 ms sooner at a small cost in batch throughput:
     for processes that embed a query or two.
+    device="cpu" runs the ONNX model on the CPU, "cuda" on CUDA (onnxruntime-gpu; DeviceUnavailable,
+    exit 4, when it cannot), "auto" on CUDA when onnxruntime offers it, else the CPU.
     """
     check_backend_name(backend)
     check_precision_name(precision)
+    check_device_name(device)
     cache_dir = Path(cache_dir)
     source = resolve_model_source(model)
 
@@ -154,6 +164,6 @@ def load_embedder(
             raise ConfigError("precision 'int8' needs the ONNX backend; use backend 'onnx' or 'auto'")
         return TorchEmbedder(model, load_sentence_transformer(model, source))
     try:
-        return _load_onnx(model, cache_dir, precision, quick_start)
+        return _load_onnx(model, cache_dir, precision, quick_start, device)
     except CannotExport as exc:
-        return _fall_back(model, backend, precision, exc, notice)
+        return _fall_back(model, backend, precision, exc, notice, device)

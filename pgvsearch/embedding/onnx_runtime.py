@@ -4,8 +4,8 @@ Every CLI call is a new process, so start-up time matters more than anything els
 ``onnxruntime`` + ``tokenizers`` load in a fraction of a second, torch takes seconds. This
 module never imports torch; onnxruntime and tokenizers are imported when an embedder is built.
 
-The session runs on ``OnnxEmbedder.providers`` (the CPU today); another execution provider
-(e.g. CUDA) is a subclass or a different tuple there, the rest is the same.
+The session runs on the execution providers of its device (``devices.execution_providers``):
+the CPU by default, CUDA with ``onnxruntime-gpu``; the rest is the same.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ConfigError, EmbeddingError
+from . import devices
 from .cache import MODEL_FILE, TOKENIZER_FILE
 from .pooling import POOLING_MODES, pool
 from .protocol import check_texts, check_vectors, normalize
@@ -74,14 +75,18 @@ class OnnxEmbedder:
     """Embeds with onnxruntime + tokenizers from a cache folder; never imports torch."""
 
     backend = "onnx"
-    providers: tuple[str, ...] = ("CPUExecutionProvider",)
     # Padded tokens per onnxruntime call. Measured on 2 cores with all-MiniLM-L6-v2 chunks of up to
     # 256 tokens: 8 rows of 256 tokens ran ~20% faster than 32 rows (less padding, cache-sized
     # activations), while short texts still go 32 to a call.
     max_batch_tokens = 2048
 
-    def __init__(self, model_name: str, folder: Path, manifest: dict[str, Any], *, quick_start: bool = False) -> None:
+    def __init__(
+        self, model_name: str, folder: Path, manifest: dict[str, Any], *, quick_start: bool = False,
+        device: str = "cpu",
+    ) -> None:
         import onnxruntime as ort
+
+        providers = devices.execution_providers(device, devices.available_providers())
 
         self.model_name: str = model_name
         self.folder: Path = folder
@@ -93,8 +98,17 @@ class OnnxEmbedder:
         self._left_pad: bool = manifest.get("padding_side") == "left"
 
         self._session: onnxruntime.InferenceSession = ort.InferenceSession(
-            str(folder / MODEL_FILE), sess_options=_session_options(quick_start), providers=list(self.providers)
+            str(folder / MODEL_FILE), sess_options=_session_options(quick_start), providers=list(providers)
         )
+        # onnxruntime falls back to the CPU, with only a log line, when the CUDA provider is
+        # offered but cannot load (no driver, wrong CUDA or cuDNN): asked for CUDA, say so instead.
+        self.providers: tuple[str, ...] = tuple(self._session.get_providers())
+        if device == "cuda" and devices.CUDA not in self.providers:
+            raise devices.DeviceUnavailable(
+                "--device cuda: onnxruntime-gpu could not start CUDA (check the NVIDIA driver and the CUDA and "
+                "cuDNN versions onnxruntime-gpu needs); use --device cpu"
+            )
+        self.device: str = devices.device_of(self.providers)
         self._inputs: dict[str, type[np.integer[Any]]] = {
             i.name: (np.int32 if i.type == "tensor(int32)" else np.int64) for i in self._session.get_inputs()
         }

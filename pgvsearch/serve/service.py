@@ -134,6 +134,7 @@ class SearchService:
         embedder = self._embedders.get(coll.model)
         if embedder is None:
             embedder = load_embedder(coll.model, cache_dir=self.settings.model_cache, precision=QUERY_PRECISION,
+                                     device=self.settings.device,
                                      notice=lambda m: log.warning("note: %s", m))
             self._embedders[coll.model] = embedder
         coll.check_embedder(embedder)

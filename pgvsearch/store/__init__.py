@@ -10,6 +10,7 @@
 - ``search_functions``: a collection's SQL functions (keyword/semantic/hybrid_search), generated
   from those statements, installed by init and checked before a connection's first search
 - ``status``: what a collection holds (``pgvsearch status``)
+- ``citus``: sharding a collection with Citus (``init --distributed``)
 - ``replicas``: which server a query reads (read DSNs, replay lag, fallback to the primary)
 - ``server``: the embedded PostgreSQL server
 
@@ -30,6 +31,7 @@ _MODULES = {
         "get_collection", "list_collections", "lock_key", "parse_version", "pgvector_version",
         "registry_exists", "release_ingest_lock", "require_collection", "schema_for"
     ),
+    "citus": ("Distribution", "distribute_collection", "is_distributed", "require_citus"),
     "connection": ("connect", "describe_target"),
     "prepare": ("prepare_collection",),
     "replicas": ("ReplicaHealth", "connect_for_reading", "replica_health"),
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
         parse_version, pgvector_version, registry_exists, release_ingest_lock, require_collection,
         schema_for,
     )
+    from .citus import Distribution, distribute_collection, is_distributed, require_citus
     from .connection import connect, describe_target
     from .prepare import prepare_collection
     from .replicas import ReplicaHealth, connect_for_reading, replica_health

@@ -19,6 +19,7 @@ from .collections import (
     pgvector_version,
     schema_for,
 )
+from .citus import is_distributed
 from .search_functions import install_search_functions
 from .sql import sql_statement
 from .vector_index import repair_vector_index, vector_index_ddl
@@ -120,7 +121,9 @@ def init_collection(
                 storage=storage, text_config=text_config, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap,
             )
             # Re-running the DDL repairs a schema whose objects were dropped; all statements are IF NOT EXISTS.
-            _create_schema(conn, existing, vector_index=False)
+            # Not for a collection sharded by Citus, whose stats table became a view (sql/distribute_collection.sql).
+            if not is_distributed(conn, existing):
+                _create_schema(conn, existing, vector_index=False)
             # ... and installs (or upgrades) the search functions, as for a new collection.
             install_search_functions(conn, existing, version)
         else:
