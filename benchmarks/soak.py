@@ -171,10 +171,15 @@ def library_client(stop: threading.Event, tally: Tally, seed: int) -> None:
 
     rng = random.Random(seed)
     settings = resolve_settings()
-    with connect(settings) as conn:
+    try:
+        conn = connect(settings)
         coll = require_collection(conn, COLLECTION)
         embedder = load_embedder(coll.model, cache_dir=settings.model_cache, precision="fp32")
-        searcher = Searcher(conn, coll, embedder)
+    except Exception as exc:  # noqa: BLE001 - a client that cannot start is an error, not a quieter run
+        tally.error(f"library client could not start: {type(exc).__name__}: {exc}")
+        return
+    searcher = Searcher(conn, coll, embedder)
+    with conn:
         while not stop.is_set():
             kind, query = rng.choice(KINDS), rng.choice(QUERIES)
             started = time.perf_counter()
@@ -202,8 +207,12 @@ def cli_client(stop: threading.Event, tally: Tally, seed: int, env: dict[str, st
         kind, query = rng.choice(KINDS), rng.choice(QUERIES)
         started = time.perf_counter()
         quiet = ["-q"] if kind == "ask" else []  # no note about answering without a language model
-        proc = subprocess.run([PYTHON, "-m", "pgvsearch", kind, query, "-c", COLLECTION, "-k", "5", "-f", "json", *quiet],
-                              capture_output=True, text=True, env=env, timeout=300)
+        try:
+            proc = subprocess.run([PYTHON, "-m", "pgvsearch", kind, query, "-c", COLLECTION, "-k", "5", "-f", "json", *quiet],
+                                  capture_output=True, text=True, env=env, timeout=300)
+        except subprocess.TimeoutExpired:
+            tally.error(f"cli {kind} {query!r}: no answer within 300 s")
+            continue
         elapsed = time.perf_counter() - started
         if proc.returncode != 0:
             tally.error(f"cli {kind} {query!r}: exit {proc.returncode}: {proc.stderr.strip()[-300:]}")
@@ -224,8 +233,12 @@ def cli_client(stop: threading.Event, tally: Tally, seed: int, env: dict[str, st
 def ingest_loop(stop: threading.Event, tally: Tally, folder: Folder, env: dict[str, str], counts: dict[str, int]) -> None:
     while not stop.is_set():
         folder.change()
-        proc = subprocess.run([PYTHON, "-m", "pgvsearch", "ingest", str(folder.path), "--prune", "-c", COLLECTION,
-                               "-f", "json", "-q"], capture_output=True, text=True, env=env, timeout=600)
+        try:
+            proc = subprocess.run([PYTHON, "-m", "pgvsearch", "ingest", str(folder.path), "--prune", "-c", COLLECTION,
+                                   "-f", "json", "-q"], capture_output=True, text=True, env=env, timeout=600)
+        except subprocess.TimeoutExpired:
+            tally.error("ingest: not done within 600 s")
+            continue
         if proc.returncode != 0:
             tally.error(f"ingest: exit {proc.returncode}: {proc.stderr.strip()[-300:]}")
         else:

@@ -16,7 +16,6 @@ import random
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -245,9 +244,7 @@ def test_timeouts_give_one_clear_line_exit_5_and_leave_no_partial_state(
     write_notes(folder, 20, start=10)
     ingest = run("ingest", str(folder), "--dsn", dsn, "-c", name, "-f", "json", "-q", timeout=120)
     assert_one_clear_line(ingest, ingest.stderr, 5, words)
-    with private.connect() as conn:
-        conn.execute("SET lock_timeout = 0")
-        # The statistics row is locked: check what can be read without it, the rest once released.
+    with private.connect() as conn:  # the statistics table is still locked: the test below checks the rest
         assert document_count(conn, coll) == 10
 
 
@@ -314,8 +311,6 @@ def free_bytes(path: Path) -> int:
 @pytest.mark.slow  # about 20 s: an ingest of 300 notes fills the disk, then completes
 def test_a_full_disk_fails_the_ingest_with_one_line_and_after_freeing_space_the_next_ingest_completes(
         small_disk: tuple[Path, str], tmp_path: Path) -> None:
-    import psycopg
-
     from pgvsearch.store import get_collection
 
     mount, dsn = small_disk
