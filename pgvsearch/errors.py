@@ -28,7 +28,7 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.USAGE: "usage error",
     ExitCode.PARTIAL: "partial success (inputs skipped)",
     ExitCode.CONFIG: "configuration/schema mismatch",
-    ExitCode.DATABASE: "database unreachable or authentication failed",
+    ExitCode.DATABASE: "database unreachable, authentication failed, connection lost, or a statement stopped by the server (timeout, disk full)",
     ExitCode.LLM: "language-model error",
     ExitCode.LOCKED: "another ingest holds the lock",
     ExitCode.INTERRUPTED: "interrupted",
@@ -59,7 +59,8 @@ class ConfigError(PgvsearchError):
 
 
 class DatabaseError(PgvsearchError):
-    """Database unreachable, authentication failed, or the connection dropped (exit 5)."""
+    """Database unreachable, authentication failed, the connection dropped, or the server
+    stopped a statement (statement_timeout, lock_timeout, disk full) (exit 5)."""
 
     exit_code = ExitCode.DATABASE
 
@@ -80,6 +81,13 @@ class EmbeddingError(PgvsearchError):
     """The model produced unusable vectors (NaN/inf or wrong length) for an input."""
 
     exit_code = ExitCode.UNEXPECTED
+
+
+SERVER_GAVE_UP = {
+    "57014": "statement_timeout, or a cancel request",
+    "55P03": "lock_timeout: another session held a lock this statement waited for",
+}
+"""SQLSTATEs of a statement the server stopped, each with what to look at."""
 
 
 def is_usage_error(exc: BaseException) -> bool:
@@ -107,8 +115,17 @@ def describe_error(exc: BaseException) -> tuple[str, int]:
         if isinstance(exc, psycopg.OperationalError) and (not state or state.startswith("08") or state.startswith("57P0")):
             return (f"error: lost the database connection: {message}; committed work is kept, run the command again",
                     int(ExitCode.DATABASE))
+        primary = redact_secrets(" ".join((getattr(getattr(exc, "diag", None), "message_primary", None) or message).split()))
+        # The server gave up on a statement: a timeout set for the session (statement_timeout,
+        # lock_timeout, e.g. in the DSN's options) or no space left. The transaction rolled back.
+        if state in SERVER_GAVE_UP:
+            return (f"error: the database stopped the statement: {primary} ({SERVER_GAVE_UP[state]}); "
+                    "committed work is kept, run the command again", int(ExitCode.DATABASE))
+        if state.startswith("53"):  # insufficient_resources: disk_full, out_of_memory, too_many_connections
+            return (f"error: the database server is out of resources: {primary}; committed work is kept, "
+                    "free disk space (or memory, connections) on the server and run the command again",
+                    int(ExitCode.DATABASE))
         if state == "42501":  # insufficient_privilege: a configuration matter, not a crash
-            primary = redact_secrets(getattr(getattr(exc, "diag", None), "message_primary", None) or message)
             return (f"error: the database refused: {primary}; pgvsearch needs CREATE on the database for `init` "
                     "(its schemas) and ownership of a collection's schema to write to it", int(ExitCode.CONFIG))
     return f"unexpected error: {type(exc).__name__}: {message} (run with --debug for the traceback)", int(ExitCode.UNEXPECTED)

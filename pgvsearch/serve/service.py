@@ -1,7 +1,8 @@
 """The long-lived state behind the MCP tools, and what each tool does with it.
 
 One process answers many calls: the settings are resolved once, the connection is opened
-once (and reopened on the call after the database went away), each collection's row is
+once (checked with one round trip before each call, and reopened when the database closed it
+since: after a server restart the next call succeeds), each collection's row is
 read once and each query model loaded once, in fp32 as the CLI embeds queries. Calls share
 the connection one at a time (a lock): a call takes milliseconds, and a connection carries
 one transaction at a time.
@@ -79,6 +80,9 @@ class SearchService:
         from ..store import connect_for_reading
 
         with self._lock:
+            if self._conn is not None and not (self._conn.closed or self._conn.broken) and not self._alive(self._conn):
+                log.warning("note: the database connection was lost since the last call (a server restart?); reconnecting")
+                self._forget_connection()
             if self._conn is None or self._conn.closed or self._conn.broken:
                 self._forget_connection()
                 # A read replica when configured (checked for lag when the connection opens), else the primary.
@@ -94,6 +98,19 @@ class SearchService:
                 if self._conn is not None and self._conn.broken:
                     self._forget_connection()
                 raise
+
+    @staticmethod
+    def _alive(conn: "psycopg.Connection[Any]") -> bool:
+        """Whether a connection kept from an earlier call still answers (one round trip). After a
+        server restart or an idle timeout the server has closed it, and the call reconnects
+        instead of failing once. Nothing of the call has been sent yet, so nothing runs twice."""
+        import psycopg
+
+        try:
+            conn.execute("SELECT 1")
+            return True
+        except psycopg.OperationalError:
+            return False
 
     def _forget_connection(self) -> None:
         if self._conn is not None:
