@@ -525,7 +525,8 @@ def short_plan(plan: str) -> str:
 
 
 def recall(found: Sequence[Sequence[str]], truth: Sequence[Sequence[str]]) -> float:
-    return round(statistics.fmean(len(set(f[:K]) & set(t[:K])) / max(1, min(K, len(t))) for f, t in zip(found, truth)), 4)
+    """Mean share of the exact top k found; a query that nothing matches counts as 1 (nothing to miss)."""
+    return round(statistics.fmean(len(set(f[:K]) & set(t[:K])) / min(K, len(t)) if t else 1.0 for f, t in zip(found, truth)), 4)
 
 
 def k_rows_share(found: Sequence[Sequence[str]], truth: Sequence[Sequence[str]]) -> float:
@@ -674,6 +675,8 @@ def run_size(conn: psycopg.Connection[Any], n: int, args: argparse.Namespace, vo
             "load_average_1min": [round(x, 2) for x in s.load_average],
             "k_rows_share": k_rows_share(s.doc_ids, truth_for),
             "recall_at_10": recall(s.doc_ids, truth_for) if s.mode == "semantic" else None,
+            "misses": [{"query": i, "found": f, "exact": t} for i, (f, t) in enumerate(zip(s.doc_ids, truth_for))
+                       if s.mode == "semantic" and set(f[:K]) != set(t[:K])][:5],
         }
 
     details = {s.name: latency(s) for s in scenarios}
