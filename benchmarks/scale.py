@@ -38,7 +38,7 @@ size's summary; for several, ``{"sizes": [summary, ...]}``. A summary's keys:
   load when reused), ``client_peak_rss_mb`` (getrusage of this process), ``server_peak_rss_mb``
   (sum of the VmHWM of every process of the private server seen during this run: postmaster,
   backends, workers; shared memory is counted once per process that touched it),
-  ``server_peak_rss_max_process_mb`` (the largest single one);
+  ``server_peak_rss_max_process_mb`` (the largest single one), ``server_processes_seen``;
 * ``keyword_p50_ms``, ``keyword_p95_ms``, ``semantic_p50_ms``, ``semantic_p95_ms``,
   ``hybrid_p50_ms``, ``hybrid_p95_ms``;
 * ``recall_at_10``: Searcher.run semantic against exact; ``hnsw_ef_search``: what the search
@@ -94,7 +94,7 @@ from pgvsearch.store import (  # noqa: E402
 )
 from scale_data import (  # noqa: E402
     CENTROIDS, CHUNK_WORDS, DIMENSION, FILTER_KINDS, FILTER_LEVELS, ISOTROPIC_NORM, LOCAL_SCALE, QUERY_NOISE_NORM,
-    QUERY_WORDS, SUBSPACE_RANK, Filter, SyntheticQuery, VectorSpace, Vocabulary, data_params, documents, make_queries,
+    QUERY_WORDS, SUBSPACE_RANK, SyntheticQuery, VectorSpace, Vocabulary, data_params, documents, make_queries,
     stop_words,
 )
 
@@ -590,6 +590,7 @@ def storage_variants(conn: psycopg.Connection[Any], coll: Collection, queries: S
             log(f"  building the {variant} expression index")
             started = time.perf_counter()
             with conn.transaction():
+                conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(qualified(coll, name)))  # left by an interrupted run
                 conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
                 conn.execute(sql.SQL("CREATE INDEX {} ON {} USING hnsw {}").format(sql.Identifier(name), chunks, definition))
             seconds = time.perf_counter() - started
