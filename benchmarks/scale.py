@@ -36,9 +36,11 @@ size's summary; for several, ``{"sizes": [summary, ...]}``. A summary's keys:
 * ``chunks``, ``queries``, ``reused`` (the collection was kept from an earlier run),
   ``load_s``, ``load_rows_per_s``, ``hnsw_build_s``, ``vacuum_analyze_s`` (from the original
   load when reused), ``client_peak_rss_mb`` (getrusage of this process), ``server_peak_rss_mb``
-  (sum of the VmHWM of every process of the private server seen during this run: postmaster,
-  backends, workers; shared memory is counted once per process that touched it),
-  ``server_peak_rss_max_process_mb`` (the largest single one), ``server_processes_seen``;
+  (the largest sum, at one moment, of the VmHWM of the private server's live processes:
+  postmaster, backends, workers; shared buffers counted once per process, an upper bound),
+  ``server_peak_pss_mb`` (the largest sum of their Pss: shared pages divided, what the server
+  held), ``server_peak_rss_max_process_mb`` (the largest single VmHWM),
+  ``server_processes_max`` (most live server processes at one sample);
 * ``keyword_p50_ms``, ``keyword_p95_ms``, ``semantic_p50_ms``, ``semantic_p95_ms``,
   ``hybrid_p50_ms``, ``hybrid_p95_ms``;
 * ``recall_at_10``: Searcher.run semantic against exact; ``hnsw_ef_search``: what the search
@@ -168,28 +170,40 @@ def server_info(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     return info
 
 
-def vm_hwm_kib(pid: int) -> int | None:
+def memory_kib(pid: int) -> tuple[int, int] | None:
+    """(VmHWM, Pss) of a process in KiB: its peak resident set, and its current proportional
+    set size (shared pages divided among the processes that map them)."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
+        hwm = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                   if line.startswith("VmHWM:"))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+    pss = 0
+    try:
+        pss = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+                   if line.startswith("Pss:"))
+    except (OSError, ValueError, IndexError, StopIteration):
         pass
-    return None
+    return hwm, pss
 
 
 class ServerMemory:
-    """Peak resident memory of the private server: the VmHWM of the postmaster and of every
-    child process (backends, parallel workers, autovacuum, ...), sampled every half second
-    while the benchmark runs, each process's largest value kept (a process that has exited
-    keeps its last one). psutil lists the children when installed; otherwise the backends
-    come from pg_stat_activity."""
+    """Peak memory of the private server, sampled every half second while the benchmark runs:
+    at each sample the postmaster and all its live children (backends, parallel workers,
+    autovacuum, ...), listed by psutil when installed, else from pg_stat_activity.
+
+    ``server_peak_rss_mb`` is the largest sum, over one sample's processes, of their VmHWM
+    (each process's own peak RSS; shared buffers are counted once per process that touched
+    them, so this is an upper bound). ``server_peak_pss_mb`` is the largest sum of their Pss
+    (shared pages divided among the processes: the memory the server held at that moment).
+    Summing VmHWM over every process ever seen would count each short-lived parallel worker's
+    shared buffers again (1,041 processes in a 100k run)."""
 
     def __init__(self, postmaster_pid: int, conninfo: str) -> None:
         self.postmaster_pid = postmaster_pid
         self.conninfo = conninfo
-        self.peaks: dict[int, int] = {}
         self._lock = threading.Lock()
+        self.reset()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -205,11 +219,12 @@ class ServerMemory:
             return [self.postmaster_pid]
 
     def sample(self) -> None:
-        for pid in self._pids():
-            kib = vm_hwm_kib(pid)
-            if kib is not None:
-                with self._lock:
-                    self.peaks[pid] = max(kib, self.peaks.get(pid, 0))
+        sizes = [m for m in map(memory_kib, self._pids()) if m is not None]
+        with self._lock:
+            self.peak_hwm_sum = max(self.peak_hwm_sum, sum(h for h, _ in sizes))
+            self.peak_pss_sum = max(self.peak_pss_sum, sum(p for _, p in sizes))
+            self.peak_process = max([self.peak_process] + [h for h, _ in sizes])
+            self.peak_processes = max(self.peak_processes, len(sizes))
 
     def _loop(self) -> None:
         while not self._stop.wait(0.5):
@@ -227,13 +242,14 @@ class ServerMemory:
 
     def reset(self) -> None:
         with self._lock:
-            self.peaks = {}
+            self.peak_hwm_sum = self.peak_pss_sum = self.peak_process = self.peak_processes = 0
 
     def report(self) -> dict[str, Any]:
         with self._lock:
-            return {"server_peak_rss_mb": round(sum(self.peaks.values()) / 1024, 1),
-                    "server_peak_rss_max_process_mb": round(max(self.peaks.values(), default=0) / 1024, 1),
-                    "server_processes_seen": len(self.peaks)}
+            return {"server_peak_rss_mb": round(self.peak_hwm_sum / 1024, 1),
+                    "server_peak_pss_mb": round(self.peak_pss_sum / 1024, 1),
+                    "server_peak_rss_max_process_mb": round(self.peak_process / 1024, 1),
+                    "server_processes_max": self.peak_processes}
 
 
 def client_peak_rss_mb() -> float:
@@ -763,9 +779,11 @@ def report(data: dict[str, Any]) -> str:
         f"Data: {data['data']['text']}; {data['data']['vectors']}",
         "",
         "Load (write_batch, 1000 docs/batch, HNSW built after the data, then VACUUM ANALYZE) and memory",
-        table(["chunks", "reused", "load s", "rows/s", "HNSW build s", "client peak MB", "server peak MB (sum)", "largest process MB"],
+        table(["chunks", "reused", "load s", "rows/s", "HNSW build s", "client peak MB", "server peak MB (VmHWM sum)",
+               "server peak PSS MB", "largest process MB"],
               [[f"{r['chunks']:,}", r["reused"], r["load_s"], r["load_rows_per_s"], r["hnsw_build_s"], r["client_peak_rss_mb"],
-                r["server_peak_rss_mb"], r["server_peak_rss_max_process_mb"]] for r in (x["summary"] for x in runs)]),
+                r["server_peak_rss_mb"], r["server_peak_pss_mb"], r["server_peak_rss_max_process_mb"]]
+               for r in (x["summary"] for x in runs)]),
         "",
         "Bytes per chunk",
         table(["chunks", "chunks table", "HNSW", "GIN", "chunks other idx", "documents", "postings", "total"],
