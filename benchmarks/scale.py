@@ -697,7 +697,7 @@ def run_size(conn: psycopg.Connection[Any], n: int, args: argparse.Namespace, vo
         }
 
     details = {s.name: latency(s) for s in scenarios}
-    matches = {f"{kind} {label}": round(statistics.fmean(len(t) for t in filtered_truth[(kind, label)]), 2)
+    exact_rows = {f"{kind} {label}": round(statistics.fmean(len(t) for t in filtered_truth[(kind, label)]), 2)
                for kind, label in FILTER_KEYS}
 
     def per_filter(mode: str, figure: str) -> dict[str, dict[str, float | None]]:
@@ -731,7 +731,7 @@ def run_size(conn: psycopg.Connection[Any], n: int, args: argparse.Namespace, vo
         "load": load_report,
         "storage_mb": {part: mb(size) for part, size in storage.items()},
         "latency": details,
-        "filtered_matching_documents_mean": matches,
+        "filtered_exact_rows_mean": exact_rows,  # < k when fewer documents match
         "keyword_work": keyword_work(conn, coll, queries),
         "raw_knn_by_ef_search": knn,
         "searcher_plans": plans,
