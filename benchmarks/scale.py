@@ -651,6 +651,10 @@ def run_size(conn: psycopg.Connection[Any], n: int, args: argparse.Namespace, vo
     if kept is not None:
         coll, load_report = kept
         log(f"[{n:,} chunks] reusing the kept collection {name!r} (loaded by an earlier run, seed {args.seed})")
+        # As a user upgrading pgvsearch runs `init`: an earlier version's collection gains what
+        # this one adds (indexes, triggers), then is analyzed again.
+        coll = init_collection(conn, name, model=MODEL, dimension=DIMENSION, max_seq_length=MAX_SEQ_LENGTH).collection
+        conn.execute(sql.SQL("ANALYZE {}").format(qualified(coll, "documents")))
     else:
         drop_collection(conn, name)
         coll = init_collection(conn, name, model=MODEL, dimension=DIMENSION, max_seq_length=MAX_SEQ_LENGTH).collection
