@@ -18,6 +18,7 @@ class ExitCode(enum.IntEnum):
     CONFIG = 4
     DATABASE = 5
     LLM = 6
+    CLUSTER = 7
     LOCKED = 75
     INTERRUPTED = 130
 
@@ -30,6 +31,7 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.CONFIG: "configuration/schema mismatch",
     ExitCode.DATABASE: "database unreachable, authentication failed, connection lost, or a statement stopped by the server (timeout, disk full)",
     ExitCode.LLM: "language-model error",
+    ExitCode.CLUSTER: "embedding cluster (Ray) lost",
     ExitCode.LOCKED: "another ingest holds the lock",
     ExitCode.INTERRUPTED: "interrupted",
 }
@@ -129,3 +131,10 @@ def describe_error(exc: BaseException) -> tuple[str, int]:
             return (f"error: the database refused: {primary}; pgvsearch needs CREATE on the database for `init` "
                     "(its schemas) and ownership of a collection's schema to write to it", int(ExitCode.CONFIG))
     return f"unexpected error: {type(exc).__name__}: {message} (run with --debug for the traceback)", int(ExitCode.UNEXPECTED)
+
+
+class ClusterError(PgvsearchError):
+    """The Ray cluster an ``ingest --ray`` embeds on is unreachable or lost its workers (exit 7);
+    the batches committed before stay, the next run embeds the rest."""
+
+    exit_code = ExitCode.CLUSTER

@@ -42,6 +42,8 @@ def ingest(
     redefine: Annotated[bool, typer.Option("--redefine", help="Table source: accept a definition that differs from the remembered one.")] = False,
     follow: Annotated[bool, typer.Option("--follow", help="Tracked table: keep embedding changes as they commit (SIGTERM stops, exit 0).")] = False,
     source_dsn: Annotated[Optional[str], typer.Option("--source-dsn", help="Table source: the database holding it [default: PGVSEARCH_SOURCE_DSN, else the collection's].", show_default=False)] = None,
+    ray: Annotated[Optional[str], typer.Option("--ray", metavar="ADDRESS", help="Embed on a Ray cluster (needs pgvsearch[ray]): local (start one here), auto (the cluster in RAY_ADDRESS) or HOST:PORT / ray://HOST:PORT. See docs/scaling.md.", show_default=False)] = None,
+    ray_workers: Annotated[Optional[int], typer.Option("--ray-workers", help="With --ray: embedding actors, one CPU each [default: the cluster's CPUs].", min=1, show_default=False)] = None,
     model: Model = None,
     dsn: Dsn = None,
     collection: CollectionName = None,
@@ -62,6 +64,14 @@ def ingest(
             raise UsageError("--watch watches files and folders; a tracked table follows its changes with --follow")
         if watch and "-" in (paths or []):
             raise UsageError("--watch watches files and folders, not standard input")
+        if ray is not None and (watch or table or query):
+            raise UsageError("--ray embeds files and folders given to ingest; it does not combine with --watch, --table or --query")
+        if ray_workers is not None and ray is None:
+            raise UsageError("--ray-workers goes with --ray ADDRESS")
+        if ray is not None:
+            from ..embedding import import_ray
+
+            import_ray()  # without the extra: exit 2 before connecting to anything
         from_table = check_source_options(paths, table, query, root, include, exclude)
         attempt.settings = settings_for(dsn, collection, device=device)
         if from_table:
@@ -75,6 +85,8 @@ def ingest(
         with connection(attempt.settings) as conn:
             coll = open_collection(conn, attempt.settings, model)
             embedder = load_embedder(coll.model, attempt.settings, quiet, coll.precision)
+            if ray is not None:
+                embedder = _on_ray(embedder, ray, ray_workers, attempt.settings, quiet)
             progress = _progress_bar(quiet)
             try:
                 with terminate_as_interrupt():
@@ -88,6 +100,8 @@ def ingest(
             finally:
                 if progress is not None:
                     progress.close()
+                if ray is not None:
+                    embedder.close()
             if watch:
                 _finish(result, fmt, quiet, exit_on_partial=False)
                 options = dict(include=include or (), exclude=exclude or (), prune=prune, max_bytes=int(max_size * 1024 * 1024),
@@ -95,6 +109,16 @@ def ingest(
                 _watch(conn, coll, embedder, paths, options, fmt, quiet)
                 return
     _finish(result, fmt, quiet)
+
+
+def _on_ray(embedder: Any, address: str, workers: int | None, settings: "Settings", quiet: bool) -> Any:
+    """The same model's batches embedded by Ray actors, each loading it once from the model cache."""
+    from ..embedding import ray_embedder
+
+    pool = ray_embedder(embedder, address, cache_dir=settings.model_cache, workers=workers)
+    if not quiet:
+        err(f"note: embedding on Ray with {pool.concurrency} worker{'s' if pool.concurrency != 1 else ''} ({address})")
+    return pool
 
 
 def _watch(conn: Any, coll: Any, embedder: Any, paths: List[str], options: dict[str, Any], fmt: str | None, quiet: bool) -> None:

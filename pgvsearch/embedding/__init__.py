@@ -15,6 +15,7 @@ The room, in the order a model travels through it::
     pooling, tokens, onnx_runtime   OnnxEmbedder (the fast path)
     torch_backend  TorchEmbedder (the fallback)
     loader         load_embedder, export_onnx
+    ray_pool       RayEmbedder: the same batches embedded by Ray actors (ingest --ray)
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from .models import resolve_model_source
     from .onnx_runtime import OnnxEmbedder
     from .protocol import Embedder, HasTokenizer, check_vectors
+    from .ray_pool import RayEmbedder, import_ray, ray_embedder
     from .torch_backend import TorchEmbedder
 
 __all__, __getattr__ = lazy_exports(__name__, {
@@ -38,4 +40,5 @@ __all__, __getattr__ = lazy_exports(__name__, {
     "torch_backend": ("TorchEmbedder",),
     "loader": ("export_onnx", "load_embedder"),
     "models": ("resolve_model_source",),
+    "ray_pool": ("RayEmbedder", "import_ray", "ray_embedder"),
 })

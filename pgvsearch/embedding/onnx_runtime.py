@@ -30,7 +30,11 @@ if TYPE_CHECKING:  # pragma: no cover - typing only, never imported at run time
 
 
 def cpu_count() -> int:
-    """The CPUs this process may run on."""
+    """The CPUs this process may run on: ``OMP_NUM_THREADS`` when set (Ray sets it to each
+    actor's CPUs; onnxruntime's threads spin, so two sessions sharing a core are far slower)."""
+    threads = os.environ.get("OMP_NUM_THREADS", "")
+    if threads.isdigit() and int(threads) > 0:
+        return int(threads)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):

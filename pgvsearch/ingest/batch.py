@@ -8,7 +8,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from collections import deque
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..chunking import Chunk
 from ..errors import EmbeddingError
@@ -16,6 +17,9 @@ from ..sources import SourceDocument, is_markdown, scrub
 from ..store import Collection
 
 if TYPE_CHECKING:
+    import queue
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     import numpy as np
 
     from ..chunking import Chunker
@@ -89,3 +93,46 @@ def embed_documents(
         vectors.append(matrix[offset : offset + len(d.chunks)])
         offset += len(d.chunks)
     return EmbeddedBatch(docs, vectors)
+
+
+class InFlight:
+    """Up to ``concurrency`` batches embedded at once (threads calling ``embed``), handed to
+    ``outbox`` in the order they were cut; with concurrency 1, each batch is embedded when submitted.
+
+    Leaving the block hands on what is still in flight, unless it is left by an exception: then
+    the batches not yet handed on are dropped (uncommitted, so the next run embeds them)."""
+
+    def __init__(self, embed: Callable[[list[PreparedDocument]], EmbeddedBatch], outbox: "queue.Queue[Any]", concurrency: int) -> None:
+        self.embed, self.outbox, self.concurrency = embed, outbox, max(1, int(concurrency))
+        self.pending: deque[Future[EmbeddedBatch]] = deque()
+        self.pool: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> "InFlight":
+        if self.concurrency > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="pgvsearch-embed")
+        return self
+
+    def submit(self, docs: list[PreparedDocument]) -> None:
+        if self.pool is None:
+            self.outbox.put(self.embed(docs))
+            return
+        self.pending.append(self.pool.submit(self.embed, docs))
+        while len(self.pending) >= self.concurrency:
+            self.outbox.put(self.pending.popleft().result())
+        self.hand_on_finished()
+
+    def hand_on_finished(self) -> None:
+        """Hand on the oldest batches that are already embedded (a slow stream's, without waiting for more)."""
+        while self.pending and self.pending[0].done():
+            self.outbox.put(self.pending.popleft().result())
+
+    def __exit__(self, kind: type[BaseException] | None, *_: Any) -> None:
+        if self.pool is None:
+            return
+        try:
+            while kind is None and self.pending:
+                self.outbox.put(self.pending.popleft().result())
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)

@@ -20,7 +20,7 @@ from ..chunking import Chunker
 from ..errors import ConfigError, UsageError
 from ..sources import DEFAULT_MAX_BYTES, DocIds, Skipped, SourceDocument, Stored, discover, parse_file, parse_stream
 from ..store import Collection, acquire_ingest_lock, release_ingest_lock, sql_statement
-from .batch import EmbeddedBatch, PreparedDocument, chunk_document, content_hash, embed_documents, scrubbed
+from .batch import EmbeddedBatch, InFlight, PreparedDocument, chunk_document, content_hash, embed_documents, scrubbed
 from .index import begin_bulk_load, finish_bulk_load
 from .prune import prune as prune_gone
 from .report import IngestReport, write_report
@@ -174,8 +174,9 @@ class Ingestor:
 
         started = time.perf_counter()
         batch = embed_documents(self.embedder, self.coll, docs, refused)
-        self.report.embed_seconds += time.perf_counter() - started
-        self.report.embedded_chunks += sum(len(d.chunks) for d in batch.documents)
+        with self._lock:  # batches embedded at once (a Ray pool) add up their time
+            self.report.embed_seconds += time.perf_counter() - started
+            self.report.embedded_chunks += sum(len(d.chunks) for d in batch.documents)
         return batch
 
     # -- stage 3: write ----------------------------------------------------------------
@@ -310,30 +311,33 @@ class Ingestor:
         Batches are runs of consecutive documents of batch_chunks chunks, whatever the timing:
         an int8 model scales activations per batch, so the same input gives the same vectors.
         Only a stream (stdin) flushes what it has after a pause, so a slow producer's
-        documents are committed without waiting for a full batch.
+        documents are committed without waiting for a full batch. An embedder with a
+        ``concurrency`` (a Ray pool) embeds that many batches at once; they are written in order.
         """
         pending: list[PreparedDocument] = []
         pending_chunks = 0
         done = False
-        while not done:
-            if failure:
-                raise failure[0]
-            try:
-                item = prepared.get(timeout=0.05 if pending and streaming else 0.5)
-            except queue.Empty:
-                item = "flush" if streaming else "idle"  # type: ignore[assignment]
-            if item is None:
-                done = True
-            elif isinstance(item, BaseException):
-                raise item
-            elif isinstance(item, PreparedDocument):
-                pending.append(item)
-                pending_chunks += len(item.chunks)
-            if pending and (done or pending_chunks >= self.batch_chunks or item == "flush"):
-                if self.stop.is_set():
-                    break
-                outbox.put(self._embed(pending))
-                pending, pending_chunks = [], 0
+        with InFlight(self._embed, outbox, getattr(self.embedder, "concurrency", 1)) as embedding:
+            while not done:
+                if failure:
+                    raise failure[0]
+                try:
+                    item = prepared.get(timeout=0.05 if pending and streaming else 0.5)
+                except queue.Empty:
+                    item = "flush" if streaming else "idle"  # type: ignore[assignment]
+                    embedding.hand_on_finished()
+                if item is None:
+                    done = True
+                elif isinstance(item, BaseException):
+                    raise item
+                elif isinstance(item, PreparedDocument):
+                    pending.append(item)
+                    pending_chunks += len(item.chunks)
+                if pending and (done or pending_chunks >= self.batch_chunks or item == "flush"):
+                    if self.stop.is_set():
+                        break
+                    embedding.submit(pending)
+                    pending, pending_chunks = [], 0
 
     def _prune(self) -> None:
         started = time.perf_counter()
