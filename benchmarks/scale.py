@@ -3,6 +3,7 @@
 
     .venv/bin/python benchmarks/scale.py [--chunks 5000,100000] [--queries 200] [--json]
                                          [--home DIR --keep] [--storage-variants]
+                                         [--storage vector|halfvec|binary]
 
 For each size N the script loads N one-chunk synthetic documents (benchmarks/scale_data.py:
 Zipfian text, 384-d clustered vectors, a hierarchical source and three metadata keys) into a
@@ -23,6 +24,10 @@ synthetic, no model runs):
 * with --storage-variants: expression HNSW indexes over ``embedding::halfvec(384)`` and
   ``binary_quantize(embedding)::bit(384)`` (the latter re-ranked by exact distance over a
   pool of 4k and 10k), their size, latency and recall@10, then dropped.
+
+--storage halfvec|binary loads the collection ``scale_<N>_<storage>`` with that storage (``init
+--storage``) and measures it through the same searches: for binary, its bit HNSW index re-ranked
+by the full vectors, as a user's collection searches (raw ef_search recall is then not measured).
 
 Resuming: with --home DIR --keep, a collection kept by an earlier run with the same seed and
 generator (DIR/scale_<N>.json records them and the load's figures, written once the load,
@@ -307,8 +312,8 @@ def load(conn: psycopg.Connection[Any], coll: Collection, rng: np.random.Generat
     }
 
 
-def kept_state(home: Path | None, n: int) -> Path | None:
-    return None if home is None else home / f"scale_{n}.json"
+def kept_state(home: Path | None, name: str) -> Path | None:
+    return None if home is None else home / f"{name}.json"
 
 
 def reusable(conn: psycopg.Connection[Any], name: str, n: int, state_file: Path | None, seed: int) -> tuple[Collection, dict[str, Any]] | None:
@@ -645,19 +650,19 @@ FILTER_KEYS = [(kind, label) for kind in FILTER_KINDS for label in FILTER_LEVELS
 
 def run_size(conn: psycopg.Connection[Any], n: int, args: argparse.Namespace, vocab: Vocabulary, space: VectorSpace,
              memory: ServerMemory) -> dict[str, Any]:
-    name = f"scale_{n}"
-    state_file = kept_state(args.home, n) if args.keep else None
-    kept = reusable(conn, name, n, kept_state(args.home, n), args.seed)
+    name = f"scale_{n}" if args.storage == "vector" else f"scale_{n}_{args.storage}"
+    state_file = kept_state(args.home, name) if args.keep else None
+    kept = reusable(conn, name, n, kept_state(args.home, name), args.seed)
     if kept is not None:
         coll, load_report = kept
         log(f"[{n:,} chunks] reusing the kept collection {name!r} (loaded by an earlier run, seed {args.seed})")
         # As a user upgrading pgvsearch runs `init`: an earlier version's collection gains what
         # this one adds (indexes, triggers), then is analyzed again.
-        coll = init_collection(conn, name, model=MODEL, dimension=DIMENSION, max_seq_length=MAX_SEQ_LENGTH).collection
+        coll = init_collection(conn, name, model=MODEL, dimension=DIMENSION, max_seq_length=MAX_SEQ_LENGTH, storage=args.storage).collection
         conn.execute(sql.SQL("ANALYZE {}").format(qualified(coll, "documents")))
     else:
         drop_collection(conn, name)
-        coll = init_collection(conn, name, model=MODEL, dimension=DIMENSION, max_seq_length=MAX_SEQ_LENGTH).collection
+        coll = init_collection(conn, name, model=MODEL, dimension=DIMENSION, max_seq_length=MAX_SEQ_LENGTH, storage=args.storage).collection
         log(f"[{n:,} chunks] loading into collection {name!r}")
         load_report = load(conn, coll, np.random.default_rng([args.seed, n]), vocab, space, n)
         if state_file is not None:
@@ -680,7 +685,8 @@ def run_size(conn: psycopg.Connection[Any], n: int, args: argparse.Namespace, vo
     truth, exact_plan = exact_neighbours(conn, coll, queries, None)
     filtered_truth = {key: exact_neighbours(conn, coll, queries, key)[0] for key in FILTER_KEYS}
     ef = search_ef(conn, searcher)
-    knn, ann_plan = raw_knn(conn, coll, queries, truth, EF_SEARCH_VALUES + ((ef,) if ef else ()))
+    # Binary storage has no index on the vectors themselves: a plain ORDER BY embedding <=> q is exact.
+    knn, ann_plan = ({}, "") if coll.storage == "binary" else raw_knn(conn, coll, queries, truth, EF_SEARCH_VALUES + ((ef,) if ef else ()))
     variants = None
     if args.storage_variants:
         variant_ef = ef or max(EF_SEARCH_VALUES)  # the search's ef_search, when readable
@@ -710,6 +716,7 @@ def run_size(conn: psycopg.Connection[Any], n: int, args: argparse.Namespace, vo
 
     summary: dict[str, Any] = {
         "chunks": n,
+        "storage": coll.storage,
         "queries": args.queries,
         "reused": kept is not None,
         **{key: load_report[key] for key in ("load_s", "load_rows_per_s", "hnsw_build_s", "vacuum_analyze_s")},
@@ -745,7 +752,7 @@ def run_size(conn: psycopg.Connection[Any], n: int, args: argparse.Namespace, vo
     if not args.keep:
         drop_collection(conn, name)
         if args.home is not None:
-            kept_state(args.home, n).unlink(missing_ok=True)  # type: ignore[union-attr]
+            kept_state(args.home, name).unlink(missing_ok=True)  # type: ignore[union-attr]
     return result
 
 
@@ -834,6 +841,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--queries", type=int, default=200, help="measured queries per size (default 200)")
     parser.add_argument("--home", type=Path, help="PGVSEARCH home for the private server (default: a temporary directory)")
     parser.add_argument("--keep", action="store_true", help="keep the scale_<N> collections for a later run with the same --home")
+    parser.add_argument("--storage", choices=("vector", "halfvec", "binary"), default="vector",
+                        help="the collection's storage (init --storage); other than vector, the collection is scale_<N>_<storage>")
     parser.add_argument("--storage-variants", action="store_true", help="also measure halfvec and binary-quantized HNSW indexes")
     parser.add_argument("--json", action="store_true", help="one JSON object of the figures on stdout, tables on stderr")
     parser.add_argument("--seed", type=int, default=42)
@@ -844,6 +853,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.sizes = [int(x.replace("_", "")) for x in args.chunks.split(",") if x.strip()]
     except ValueError:
         parser.error("--chunks takes comma-separated whole numbers, e.g. 5000,100000")
+    if args.storage_variants and args.storage != "vector":
+        parser.error("--storage-variants measures other indexes beside a vector collection's: use it with --storage vector")
     if not args.sizes or min(args.sizes) < 100 or args.queries < 1:
         parser.error("--chunks sizes must be at least 100 and --queries at least 1")
     if args.keep and args.home is None:

@@ -7,7 +7,7 @@ CREATE TABLE IF NOT EXISTS pgvsearch.collections (
     schema_name     text NOT NULL UNIQUE,
     model           text NOT NULL,
     dimension       integer NOT NULL CHECK (dimension > 0),
-    storage         text NOT NULL CHECK (storage IN ('vector', 'halfvec')),
+    storage         text NOT NULL CONSTRAINT collections_storage_check CHECK (storage IN ('vector', 'halfvec', 'binary')),
     text_config     text NOT NULL,
     chunk_tokens    integer NOT NULL,
     chunk_overlap   integer NOT NULL,
@@ -22,3 +22,15 @@ ALTER TABLE pgvsearch.collections
 -- '' (collections created before it) keeps PostgreSQL's parser as it is.
 ALTER TABLE pgvsearch.collections
     ADD COLUMN IF NOT EXISTS word_separators text NOT NULL DEFAULT '';
+-- 'binary' storage came later: a registry created before it gets the wider check (once).
+DO $upgrade$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint
+                   WHERE conrelid = 'pgvsearch.collections'::regclass AND conname = 'collections_storage_check'
+                     AND pg_get_constraintdef(oid) LIKE '%binary%') THEN
+        ALTER TABLE pgvsearch.collections DROP CONSTRAINT IF EXISTS collections_storage_check;
+        ALTER TABLE pgvsearch.collections ADD CONSTRAINT collections_storage_check
+            CHECK (storage IN ('vector', 'halfvec', 'binary'));
+    END IF;
+END
+$upgrade$;

@@ -1,19 +1,20 @@
 -- The HNSW settings of a semantic branch that reads `pool` nearest chunks: hnsw.ef_search =
 -- pool (at least 40, pgvector's default; at most 1000), and with pgvector >= 0.8 iterative
 -- scans for a filtered search or a pool deeper than ef_search, so that it still returns enough
--- rows. Set as SET LOCAL (set_config(..., true)): the search functions name both settings in
+-- rows. Binary storage reads {rerank} times the pool from its index (sql/nearest_chunks_binary.sql). Set as SET LOCAL (set_config(..., true)): the search functions name both settings in
 -- their SET clause, so they are restored when the search returns; called on its own, they last
 -- until the end of the transaction. Returns the ef_search set.
 CREATE OR REPLACE FUNCTION {schema}.tune_hnsw(pool bigint, filtered boolean) RETURNS integer
 LANGUAGE plpgsql
 AS $function$
 DECLARE
-    _ef integer := least(1000, greatest(40, tune_hnsw.pool));
+    _read bigint := tune_hnsw.pool * {rerank};
+    _ef integer := least(1000, greatest(40, _read));
 BEGIN
     PERFORM set_config('hnsw.ef_search', _ef::text, true);
     IF {iterative_scan} THEN
         PERFORM set_config('hnsw.iterative_scan',
-                           CASE WHEN tune_hnsw.filtered OR tune_hnsw.pool > _ef THEN 'relaxed_order' ELSE 'off' END, true);
+                           CASE WHEN tune_hnsw.filtered OR _read > _ef THEN 'relaxed_order' ELSE 'off' END, true);
     END IF;
     RETURN _ef;
 END

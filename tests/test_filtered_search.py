@@ -2,6 +2,8 @@
 (an exact scan of the chunks a narrow filter admits, the HNSW index tested chunk by chunk for a
 wide one) give the exact filtered answer, k results whenever k exist, for --prefix and --meta
 filters at 10 %, 1 % and 0.1 % (docs/performance.md; benchmarks/scale.py measures them at scale).
+Each test runs on a `vector` collection and on a `binary` one (a bit HNSW index re-ranked by the
+full vectors, docs/storage.md).
 
 The documents are written by ``write_batch``, as an ingest writes them, with synthetic clustered
 vectors (no model runs); sources are ``f/<a>/<b>/<c>/doc<i>`` with a, b, c in 0-9, and each
@@ -29,8 +31,8 @@ FILTERS = {
 }
 
 
-@pytest.fixture(scope="module")
-def filtered_collection(settings: Any) -> Iterator[Any]:
+@pytest.fixture(scope="module", params=["vector", "binary"])
+def filtered_collection(settings: Any, request: Any) -> Iterator[Any]:
     import numpy as np
     from pgvector.psycopg import register_vector
 
@@ -43,7 +45,8 @@ def filtered_collection(settings: Any) -> Iterator[Any]:
     centroids = rng.normal(size=(50, DIM))
     name = unique_name("filt")
     with connect(settings) as conn:
-        coll = init_collection(conn, name, model="synthetic", dimension=DIM, max_seq_length=256).collection
+        coll = init_collection(conn, name, model="synthetic", dimension=DIM, max_seq_length=256, storage=request.param).collection
+        assert coll.storage == request.param
         register_vector(conn)
         vectors = centroids[rng.integers(50, size=N)] + rng.normal(scale=0.6, size=(N, DIM))
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -133,3 +136,34 @@ def test_the_filter_indexes_are_used(settings: Any, filtered_collection: Any) ->
             assert narrow is True
         conn.execute("SET pgvsearch.exact_filter_chunks = 100")
         assert conn.execute(narrow_filter_statement(coll), {"prefix": "f/3/", "meta": "{}"}).fetchone()[0] is False
+
+
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+def test_unfiltered_search_finds_the_exact_answer_through_the_index(settings: Any, filtered_collection: Any, mode: str) -> None:
+    """Unfiltered, through the HNSW index (for binary storage: its bits, then the full vectors):
+    recall@10 against the exact answer, k results, and the index in the plan."""
+    from psycopg import sql
+
+    from pgvsearch.search import SearchOptions, Searcher, vector_literal
+    from pgvsearch.store import connect
+
+    coll, queries = filtered_collection
+    with connect(settings) as conn:
+        searcher = Searcher(conn, coll)
+        found, wanted = 0, 0
+        for q in queries:
+            embedding = vector_literal(q)
+            truth = _exact(conn, coll, embedding, SearchOptions(k=10), 10)
+            hits = searcher.run("apple river", mode, SearchOptions(k=10), embedding=embedding)
+            assert len(hits) == 10
+            if mode == "semantic":
+                found += len({h.doc_id for h in hits} & set(truth))
+                wanted += len(truth)
+        if mode == "semantic":
+            assert found / wanted >= 0.95, (coll.storage, found, wanted)
+        with conn.transaction():
+            conn.execute("SET LOCAL enable_seqscan = off")  # 5,000 rows: show that the index can serve it
+            options = SearchOptions(k=10)
+            params = searcher._params("apple river", vector_literal(queries[0]), options, "semantic")
+            plan = "\n".join(r[0] for r in conn.execute(sql.SQL("EXPLAIN ") + searcher.compose("semantic", options), params))
+        assert "chunks_embedding_idx" in plan, plan

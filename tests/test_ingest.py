@@ -297,6 +297,39 @@ def test_halfvec_storage_ingests_and_searches(conn: Any, embedder: Any, tmp_path
     assert hits[0].doc_id == "billing/refunds-and-duplicate-charges.md"
 
 
+def test_binary_storage_indexes_bits_and_answers_like_vector_storage(conn: Any, embedder: Any, sample_collection: Any) -> None:
+    """`--storage binary`: full vectors in the table, an HNSW index over their bits (1/32 of the
+    size); search re-ranks by the full vectors, so sample_data's answers are vector storage's."""
+    from pgvsearch.ingest import ingest_paths
+    from pgvsearch.search import SearchOptions, Searcher
+
+    name = unique_name()
+    coll = make_collection(conn, embedder, name, storage="binary")
+    assert coll.storage == "binary" and coll.vector_type == "vector"
+    ingest_paths(conn, coll, embedder, [str(SAMPLE_DATA)])
+    collection = sample_collection
+    index = conn.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND indexname = 'chunks_embedding_idx'",
+                         (coll.schema,)).fetchone()[0]
+    assert "binary_quantize(embedding)" in index and "bit_hamming_ops" in index, index
+    for query in ("I was charged twice for the same order", "how do I reset my password"):
+        for mode in ("semantic", "hybrid"):
+            got = [h.doc_id for h in Searcher(conn, coll, embedder).run(query, mode, SearchOptions(k=3))]
+            want = [h.doc_id for h in Searcher(conn, collection, embedder).run(query, mode, SearchOptions(k=3))]
+            assert got == want, (query, mode)
+    status = json.loads(run_cli("status", "-c", name, "-f", "json").stdout)
+    assert status["storage"] == "binary" and status["hnsw_index_bytes"] > 0
+
+
+def test_a_registry_from_before_binary_storage_is_upgraded_by_init(conn: Any) -> None:
+    conn.execute("ALTER TABLE pgvsearch.collections DROP CONSTRAINT collections_storage_check")
+    conn.execute("ALTER TABLE pgvsearch.collections ADD CONSTRAINT collections_storage_check CHECK (storage IN ('vector', 'halfvec')) NOT VALID")  # binary rows exist already
+    result = run_cli("init", "-c", unique_name(), "--storage", "binary", "-f", "json")
+    assert result.returncode == 0 and json.loads(result.stdout)["storage"] == "binary", result.stderr
+    definition = conn.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'collections_storage_check' "
+                              "AND conrelid = 'pgvsearch.collections'::regclass").fetchone()[0]
+    assert "binary" in definition
+
+
 def test_prune_keeps_files_that_still_exist_but_were_not_selected(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
     from pgvsearch.ingest import ingest_paths
 

@@ -15,7 +15,7 @@ from .options import CollectionName, Debug, Dsn, Format, MaxLag, ReadDsn
 
 def init(
     model: Annotated[str, typer.Option("--model", "-m", help="sentence-transformers model name or path.")] = "all-MiniLM-L6-v2",
-    storage: Annotated[Optional[str], typer.Option("--storage", help="vector, halfvec (half the space; needed above 2,000 dims) or auto [default: auto].", show_default=False)] = None,
+    storage: Annotated[Optional[str], typer.Option("--storage", help="vector, halfvec (half the space; needed above 2,000 dims), binary (a 1-bit HNSW index, 1/32 of its size, re-ranked by the full vectors) or auto [default: auto].", show_default=False)] = None,
     chunk_tokens: Annotated[Optional[int], typer.Option("--chunk-tokens", help="Max tokens per chunk, up to the model's max sequence length [default: 128, or the model's max if smaller].", show_default=False)] = None,
     chunk_overlap: Annotated[Optional[int], typer.Option("--chunk-overlap", help="Tokens shared by neighbouring chunks [default: 0; chunks end at sentence or paragraph boundaries].", show_default=False)] = None,
     text_config: Annotated[Optional[str], typer.Option("--text-config", help="PostgreSQL text search configuration for keyword search [default: english].", show_default=False)] = None,

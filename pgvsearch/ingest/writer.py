@@ -79,7 +79,7 @@ def write_batch(conn: "psycopg.Connection[Any]", coll: Collection, batch: Embedd
 
             wrap = HalfVector
         with conn.cursor().copy(sql_statement("copy_chunks", schema=schema)) as copy:
-            copy.set_types(["int8", "int4", "text", "text", coll.storage])
+            copy.set_types(["int8", "int4", "text", "text", coll.vector_type])
             for d, vecs in zip(docs, batch.vectors):
                 pk = ids[d.doc.doc_id]
                 for chunk, vec in zip(d.chunks, vecs):

@@ -40,7 +40,7 @@ def call(coll: Collection, mode: str) -> "psql.Composed":
     """The call of the collection's ``<mode>_search`` function (:func:`call_params`)."""
     from psycopg import sql as psql
 
-    return sql_statement(f"call_{check_mode(mode)}_search", schema=coll.schema, vector_type=psql.SQL(coll.storage))
+    return sql_statement(f"call_{check_mode(mode)}_search", schema=coll.schema, vector_type=psql.SQL(coll.vector_type))
 
 
 def filter_params(options: SearchOptions) -> dict[str, Any]:

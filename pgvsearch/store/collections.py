@@ -25,6 +25,8 @@ HALFVEC_PGVECTOR = (0, 7, 0)
 ITERATIVE_SCAN_PGVECTOR = (0, 8, 0)
 MAX_VECTOR_INDEX_DIMS = 2000
 MAX_HALFVEC_INDEX_DIMS = 4000
+MAX_VECTOR_DIMS = 16000  # pgvector's vector type
+STORAGES = ("vector", "halfvec", "binary")
 INIT_LOCK_KEY = 0x5047_5653_494E_4954  # "PGVSINIT": serializes `init` runs and installs of search functions
 
 
@@ -41,6 +43,13 @@ def pgvector_version(conn: "psycopg.Connection[Any]") -> tuple[int, ...] | None:
     return parse_version(row[0]) if row else None
 
 
+# Binary storage: the HNSW index holds one bit per dimension (binary_quantize), so its nearest
+# chunks are approximate; the semantic branch reads this many times its pool by Hamming
+# distance and keeps the nearest by cosine over the full vectors (benchmarks/scale.py measured
+# recall@10 against the exact answer; docs/storage.md).
+BINARY_RERANK = 4
+
+
 @dataclass(frozen=True)
 class Collection:
     """One row of the registry; the field names are the column names of ``sql/get_collection.sql``."""
@@ -49,7 +58,7 @@ class Collection:
     schema: str
     model: str
     dimension: int
-    storage: str  # "vector" or "halfvec"
+    storage: str  # "vector", "halfvec" or "binary" (vector column, HNSW index over its bits)
     text_config: str
     chunk_tokens: int
     chunk_overlap: int
@@ -72,6 +81,18 @@ class Collection:
                 f"model {embedder.model_name} makes {embedder.dimension}-dimensional vectors but collection "
                 f"{self.name!r} stores {self.dimension}; use the collection's model ({self.model}) or init a new collection"
             )
+
+    @property
+    def vector_type(self) -> str:
+        """The chunks' embedding column type: ``halfvec``, or ``vector`` (also for ``binary``
+        storage, whose full vectors re-rank what its bit index finds)."""
+        return "halfvec" if self.storage == "halfvec" else "vector"
+
+    @property
+    def rerank(self) -> int:
+        """How many times the chunk pool the semantic branch reads from the index before ranking
+        by the full vectors: 1, or ``BINARY_RERANK`` for binary storage (docs/storage.md)."""
+        return BINARY_RERANK if self.storage == "binary" else 1
 
     @property
     def separator_spaces(self) -> str:

@@ -12,7 +12,9 @@ from .collections import (
     HALFVEC_PGVECTOR,
     INIT_LOCK_KEY,
     MAX_HALFVEC_INDEX_DIMS,
+    MAX_VECTOR_DIMS,
     MAX_VECTOR_INDEX_DIMS,
+    STORAGES,
     MIN_PGVECTOR,
     Collection,
     get_collection,
@@ -187,13 +189,15 @@ def _check_existing(
 def _choose_storage(storage: str, dimension: int, version: tuple[int, ...]) -> str:
     if storage == "auto":
         storage = "vector" if dimension <= MAX_VECTOR_INDEX_DIMS else "halfvec"
-    if storage not in ("vector", "halfvec"):
-        raise UsageError(f"--storage must be vector, halfvec or auto, not {storage!r}")
-    if storage == "halfvec" and version < HALFVEC_PGVECTOR:
-        raise ConfigError("halfvec storage needs pgvector >= 0.7; run ALTER EXTENSION vector UPDATE")
-    limit = MAX_VECTOR_INDEX_DIMS if storage == "vector" else MAX_HALFVEC_INDEX_DIMS
+    if storage not in STORAGES:
+        raise UsageError(f"--storage must be vector, halfvec, binary or auto, not {storage!r}")
+    if storage in ("halfvec", "binary") and version < HALFVEC_PGVECTOR:
+        raise ConfigError(f"{storage} storage needs pgvector >= 0.7; run ALTER EXTENSION vector UPDATE")
+    # binary: the column is `vector` (its limit, not the bit index's 64,000, applies)
+    limit = MAX_HALFVEC_INDEX_DIMS if storage == "halfvec" else MAX_VECTOR_INDEX_DIMS if storage == "vector" else MAX_VECTOR_DIMS
     if dimension > limit:
-        raise ConfigError(f"{storage} HNSW indexes support at most {limit} dimensions; this model has {dimension}")
+        what = "vector columns" if storage == "binary" else f"{storage} HNSW indexes"
+        raise ConfigError(f"{what} support at most {limit} dimensions; this model has {dimension}")
     return storage
 
 
@@ -229,7 +233,7 @@ def _create_schema(conn: "psycopg.Connection[Any]", coll: Collection, *, vector_
         sql_statement(
             "create_collection",
             schema=coll.schema,
-            vector_type=psql.SQL("{}({})").format(psql.SQL(coll.storage), psql.Literal(coll.dimension)),
+            vector_type=psql.SQL("{}({})").format(psql.SQL(coll.vector_type), psql.Literal(coll.dimension)),
             text_config=psql.Literal(coll.text_config),
             word_separators=psql.Literal(coll.word_separators),
             separator_spaces=psql.Literal(coll.separator_spaces),

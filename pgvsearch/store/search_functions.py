@@ -52,7 +52,7 @@ SOURCE_FILES = (
     "create_tune_hnsw_function", "create_keyword_search_function", "create_semantic_search_function",
     "create_hybrid_search_function", "chunk_counts", "count_chunks", "count_documents", "document_filter",
     "filter_is_narrow", "metadata_pairs_filter",
-    "semantic_ranking", "semantic_exact", "keyword_ranking", "semantic_only", "keyword_only", "fuse_rrf",
+    "semantic_ranking", "nearest_chunks", "nearest_chunks_binary", "semantic_exact", "keyword_ranking", "semantic_only", "keyword_only", "fuse_rrf",
     "fuse_dbsf", "hits",
 )
 """The sql/ files the functions are generated from (tests/test_sql_functions.py checks the list)."""
@@ -86,7 +86,7 @@ def search_functions_ddl(conn: "psycopg.Connection[Any]", coll: Collection, *, i
     settings = "SET plan_cache_mode = force_custom_plan\nSET hnsw.ef_search = 40" + (
         "\nSET hnsw.iterative_scan = off" if iterative_scan else ""
     )
-    common = {"schema": coll.schema, "vector_type": psql.SQL(coll.storage), "hnsw_settings": psql.SQL(settings)}
+    common = {"schema": coll.schema, "vector_type": psql.SQL(coll.vector_type), "hnsw_settings": psql.SQL(settings)}
     semantic = variants("semantic", "semantic_search")
     exact = variants("semantic", "semantic_search", exact=True)
     parts = [
@@ -97,7 +97,10 @@ def search_functions_ddl(conn: "psycopg.Connection[Any]", coll: Collection, *, i
             chunk_counts=body(sql_statement("chunk_counts", schema=coll.schema), "chunk_pool"),
             count_chunks=body(sql_statement("count_chunks", schema=coll.schema), "chunk_pool"),
         ),
-        sql_statement("create_tune_hnsw_function", schema=coll.schema, iterative_scan=psql.SQL("true" if iterative_scan else "false")),
+        sql_statement(
+            "create_tune_hnsw_function", schema=coll.schema, iterative_scan=psql.SQL("true" if iterative_scan else "false"),
+            rerank=psql.Literal(coll.rerank),
+        ),
         sql_statement("create_keyword_search_function", **common, **variants("keyword", "keyword_search")),
         sql_statement(
             "create_semantic_search_function", **common, **semantic,

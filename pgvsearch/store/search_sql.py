@@ -33,10 +33,12 @@ def search_statement(coll: Collection, mode: str, *, fusion: str = "rrf", filter
     if mode not in SEARCH_MODES:
         raise ValueError(f"unknown search mode {mode!r}")
     chunk_filter, posting_filter, _ = document_filters(coll, filtered, exact=exact)
-    semantic = sql_statement(
-        "semantic_exact" if exact else "semantic_ranking",
-        schema=coll.schema, vector_type=psql.SQL(coll.storage), chunk_filter=chunk_filter,
-    )
+    vector_type = psql.SQL(coll.vector_type)
+    if exact:
+        semantic = sql_statement("semantic_exact", schema=coll.schema, vector_type=vector_type, chunk_filter=chunk_filter)
+    else:
+        semantic = sql_statement("semantic_ranking", nearest=nearest_chunks(coll, chunk_filter))
+
     keyword = sql_statement("keyword_ranking", schema=coll.schema, posting_filter=posting_filter)
     if mode == "semantic":
         ranked = sql_statement("semantic_only", semantic=semantic)
@@ -45,6 +47,20 @@ def search_statement(coll: Collection, mode: str, *, fusion: str = "rrf", filter
     else:
         ranked = sql_statement(f"fuse_{fusion}", semantic=semantic, keyword=keyword)
     return sql_statement("hits", ranked=ranked, schema=coll.schema)
+
+
+def nearest_chunks(coll: Collection, chunk_filter: "psql.Composable") -> "psql.Composed":
+    """The nearest chunks through the HNSW index: by cosine (``sql/nearest_chunks.sql``), or for
+    binary storage by Hamming distance re-ranked by cosine (``sql/nearest_chunks_binary.sql``)."""
+    from psycopg import sql as psql
+
+    vector_type = psql.SQL(coll.vector_type)
+    if coll.storage != "binary":
+        return sql_statement("nearest_chunks", schema=coll.schema, vector_type=vector_type, chunk_filter=chunk_filter)
+    return sql_statement(
+        "nearest_chunks_binary", schema=coll.schema, vector_type=vector_type, chunk_filter=chunk_filter,
+        dimension=psql.Literal(coll.dimension), rerank=psql.Literal(coll.rerank),
+    )
 
 
 def document_filters(coll: Collection, filtered: bool, *, exact: bool = True) -> tuple["psql.Composable", "psql.Composable", "psql.Composable"]:

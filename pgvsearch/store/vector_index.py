@@ -22,8 +22,14 @@ def vector_index_ddl(coll: Collection) -> "psycopg.sql.Composed":
     """``CREATE INDEX IF NOT EXISTS`` of the collection's HNSW index (cosine, for its storage type)."""
     from psycopg import sql as psql
 
-    ops = psql.SQL("halfvec_cosine_ops" if coll.storage == "halfvec" else "vector_cosine_ops")
-    return sql_statement("create_vector_index", schema=coll.schema, ops=ops)
+    if coll.storage == "binary":
+        # The expression must be the one sql/nearest_chunks_binary.sql orders by, for the index to serve it.
+        indexed = psql.SQL("(binary_quantize(embedding)::bit({}))").format(psql.Literal(coll.dimension))
+        ops = psql.SQL("bit_hamming_ops")
+    else:
+        indexed = psql.SQL("embedding")
+        ops = psql.SQL("halfvec_cosine_ops" if coll.storage == "halfvec" else "vector_cosine_ops")
+    return sql_statement("create_vector_index", schema=coll.schema, indexed=indexed, ops=ops)
 
 
 def vector_index_exists(conn: "psycopg.Connection[Any]", coll: Collection) -> bool:
@@ -83,7 +89,7 @@ def _build(conn: "psycopg.Connection[Any]", coll: Collection, *, parallel: bool)
             row = cur.execute(sql_statement("vector_index_build_memory", schema=coll.schema)).fetchone()
         assert row is not None
         rows, current = int(row["chunks"]), int(row["maintenance_work_mem_bytes"])
-        vector_bytes = coll.dimension * (2 if coll.storage == "halfvec" else 4)
+        vector_bytes = {"halfvec": coll.dimension * 2, "binary": coll.dimension // 8 + 1}.get(coll.storage, coll.dimension * 4)
         wanted = min(_MAX_BUILD_MEMORY, rows * (vector_bytes + _HNSW_BYTES_PER_ROW) * 5 // 4)
         if wanted > current:
             conn.execute("SELECT set_config('maintenance_work_mem', %s, true)", (f"{wanted // 1024}kB",))
