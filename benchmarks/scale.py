@@ -28,6 +28,8 @@ synthetic, no model runs):
 --storage halfvec|binary loads the collection ``scale_<N>_<storage>`` with that storage (``init
 --storage``) and measures it through the same searches: for binary, its bit HNSW index re-ranked
 by the full vectors, as a user's collection searches (raw ef_search recall is then not measured).
+With --from-vector, a kept ``scale_<N>`` (vector) collection is converted instead of loading the
+same rows again (renamed, its HNSW index rebuilt as the bit index; the load figures are its).
 
 Resuming: with --home DIR --keep, a collection kept by an earlier run with the same seed and
 generator (DIR/scale_<N>.json records them and the load's figures, written once the load,
@@ -332,6 +334,37 @@ def reusable(conn: psycopg.Connection[Any], name: str, n: int, state_file: Path 
         log(f"  kept collection {name!r} is incomplete ({counts}): loading again")
         return None
     return coll, state["load"]
+
+
+def convert_kept_vector(conn: psycopg.Connection[Any], args: argparse.Namespace, n: int, name: str) -> Collection | None:
+    """--from-vector: the kept ``scale_<N>`` (vector storage) becomes ``name`` with binary storage
+    instead of loading the same rows again: renamed (registry row and schema), its HNSW index
+    replaced by the bit index build_vector_index builds for binary storage, timed. The rows (and
+    their full vectors) are the same, so the load figures are the vector load's."""
+    source = f"scale_{n}"
+    kept = reusable(conn, source, n, kept_state(args.home, source), args.seed)
+    if kept is None:
+        return None
+    _, load_report = kept
+    log(f"[{n:,} chunks] converting the kept collection {source!r} to {name!r} ({args.storage} storage, same rows)")
+    with conn.transaction():
+        conn.execute("UPDATE pgvsearch.collections SET name = %s, schema_name = %s, storage = %s WHERE name = %s",
+                      (name, f"pgvs_{name}", args.storage, source))
+        conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(f"pgvs_{source}"), sql.Identifier(f"pgvs_{name}")))
+    coll = get_collection(conn, name)
+    assert coll is not None and coll.storage == args.storage
+    drop_vector_index(conn, coll)
+    started = time.perf_counter()
+    build_vector_index(conn, coll)
+    seconds = time.perf_counter() - started
+    row = conn.execute("SELECT pg_get_indexdef(to_regclass(%s))", (qualified(coll, "chunks_embedding_idx").as_string(conn),)).fetchone()
+    log(f"  {args.storage} HNSW index built in {seconds:.1f} s: {row[0] if row else None}")
+    load_report = {**load_report, "hnsw_build_s": round(seconds, 2), "index_definition": row[0] if row else None,
+                   "converted_from": source}
+    kept_state(args.home, name).write_text(  # type: ignore[union-attr]
+        json.dumps({"seed": args.seed, "data": data_params(), "load": load_report}, indent=2) + "\n", encoding="utf-8")
+    kept_state(args.home, source).unlink(missing_ok=True)  # type: ignore[union-attr]
+    return coll
 
 
 def vectors_reader(conn: psycopg.Connection[Any], coll: Collection) -> Callable[[list[str]], np.ndarray]:
@@ -653,6 +686,8 @@ def run_size(conn: psycopg.Connection[Any], n: int, args: argparse.Namespace, vo
     name = f"scale_{n}" if args.storage == "vector" else f"scale_{n}_{args.storage}"
     state_file = kept_state(args.home, name) if args.keep else None
     kept = reusable(conn, name, n, kept_state(args.home, name), args.seed)
+    if kept is None and args.from_vector and convert_kept_vector(conn, args, n, name) is not None:
+        kept = reusable(conn, name, n, kept_state(args.home, name), args.seed)
     if kept is not None:
         coll, load_report = kept
         log(f"[{n:,} chunks] reusing the kept collection {name!r} (loaded by an earlier run, seed {args.seed})")
@@ -843,6 +878,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the scale_<N> collections for a later run with the same --home")
     parser.add_argument("--storage", choices=("vector", "halfvec", "binary"), default="vector",
                         help="the collection's storage (init --storage); other than vector, the collection is scale_<N>_<storage>")
+    parser.add_argument("--from-vector", action="store_true",
+                        help="with --storage binary: re-index the kept scale_<N> collection (same rows) instead of loading again")
     parser.add_argument("--storage-variants", action="store_true", help="also measure halfvec and binary-quantized HNSW indexes")
     parser.add_argument("--json", action="store_true", help="one JSON object of the figures on stdout, tables on stderr")
     parser.add_argument("--seed", type=int, default=42)
@@ -853,6 +890,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.sizes = [int(x.replace("_", "")) for x in args.chunks.split(",") if x.strip()]
     except ValueError:
         parser.error("--chunks takes comma-separated whole numbers, e.g. 5000,100000")
+    if args.from_vector and (args.storage != "binary" or args.home is None):
+        parser.error("--from-vector converts a kept vector collection: use it with --storage binary and --home")
     if args.storage_variants and args.storage != "vector":
         parser.error("--storage-variants measures other indexes beside a vector collection's: use it with --storage vector")
     if not args.sizes or min(args.sizes) < 100 or args.queries < 1:
