@@ -36,11 +36,9 @@ scored AS (
     GROUP BY p.document_id
 ),
 top AS (
-    -- LIMIT before row_number() lets PostgreSQL keep a top-N heap instead of sorting every match.
-    SELECT document_id, score
-    FROM scored
-    ORDER BY score DESC, document_id
-    LIMIT %(candidates)s
+    -- The best %(candidates)s: sql/keyword_top.sql, or sql/keyword_top_checked.sql where a
+    -- filter admitting many documents is tested on the best matches only.
+    {top}
 )
 SELECT document_id, score, row_number() OVER (ORDER BY score DESC, document_id) AS rank
 FROM top

@@ -167,3 +167,59 @@ def test_unfiltered_search_finds_the_exact_answer_through_the_index(settings: An
             params = searcher._params("apple river", vector_literal(queries[0]), options, "semantic")
             plan = "\n".join(r[0] for r in conn.execute(sql.SQL("EXPLAIN ") + searcher.compose("semantic", options), params))
         assert "chunks_embedding_idx" in plan, plan
+
+
+def test_wide_filter_keyword_branch_tests_the_best_matches_only(settings: Any, filtered_collection: Any) -> None:
+    """A hybrid search under a filter admitting many documents ranks its keyword branch by scoring
+    every match and testing the best in order (sql/keyword_top_checked.sql) instead of reading the
+    admitted documents first: the same documents, scores and ranks as the branch that does
+    (documents whose scores differ by rounding only, summed in another order, may swap)."""
+    from psycopg import sql
+
+    from pgvsearch.search import SearchOptions
+    from pgvsearch.search.compose import query_params
+    from pgvsearch.store import connect
+    from pgvsearch.store.search_sql import keyword_ranking
+
+    coll, _ = filtered_collection
+    checked = keyword_ranking(coll, True, checked=True)
+    admitted_first = keyword_ranking(coll, True, checked=False)
+    with connect(settings) as conn:
+        for label, kw in FILTERS.items():
+            for query in ("apple river", "violet signal copper", "meadow"):
+                for candidates in (1, 10, 100):
+                    options = SearchOptions(k=min(candidates, 10), candidates=candidates, **kw)
+                    params = query_params(coll, query, None, options, 2 * candidates)
+                    rows = conn.execute(checked, params).fetchall()
+                    _assert_same_ranking(rows, conn.execute(admitted_first, params).fetchall(), (label, query, candidates))
+                    # Every document has every word of the list: candidates rows, or all that pass (0.1 %: 5).
+                    admitted = conn.execute(
+                        sql.SQL("SELECT d.id FROM {}.documents AS d WHERE (%(prefix)s::text IS NULL OR starts_with(d.source, %(prefix)s)) "
+                                "AND d.metadata @> %(meta)s::jsonb").format(sql.Identifier(coll.schema)), params).fetchall()
+                    assert len(rows) == min(candidates, len(admitted)), (label, query, candidates)
+                    assert {r[0] for r in rows} <= {a[0] for a in admitted}, (label, query)
+                    assert [r[2] for r in rows] == list(range(1, len(rows) + 1))
+        plan = "\n".join(r[0] for r in conn.execute(sql.SQL("EXPLAIN ") + checked, query_params(
+            coll, "apple", None, SearchOptions(prefix="f/3/"), 200)))
+        assert "documents_pkey" in plan, plan  # each tested document through its primary key
+
+
+def _assert_same_ranking(rows: list[Any], expected: list[Any], context: Any) -> None:
+    """Same ranks and scores (to 1e-12), and the same documents at each score: only documents
+    tied at one score may come in another order, or differ where the list is cut."""
+    assert len(rows) == len(expected), context
+    assert [r[2] for r in rows] == [e[2] for e in expected], context
+    assert [r[1] for r in rows] == pytest.approx([e[1] for e in expected], rel=1e-12), context
+
+    def by_score(ranked: list[Any]) -> dict[float, set[int]]:
+        groups: dict[float, set[int]] = {}
+        for document_id, score, _ in ranked:
+            groups.setdefault(round(score, 12), set()).add(document_id)
+        return groups
+
+    got, want = by_score(rows), by_score(expected)
+    assert got.keys() == want.keys(), context
+    lowest = min(want)
+    for score, documents in want.items():
+        if score != lowest:
+            assert got[score] == documents, (context, score)

@@ -320,6 +320,19 @@ def test_binary_storage_indexes_bits_and_answers_like_vector_storage(conn: Any, 
     assert status["storage"] == "binary" and status["hnsw_index_bytes"] > 0
 
 
+def test_embeddings_are_kept_in_the_row_and_indexed_with_ef_construction_128(conn: Any, sample_collection: Any) -> None:
+    """The embedding column is STORAGE MAIN (in the chunk's row, not TOAST: an exact ranking of a
+    narrow filter's chunks reads one page per chunk), the HNSW index is built with
+    ef_construction 128 (docs/performance.md)."""
+    schema = sample_collection.schema
+    storage = conn.execute("SELECT attstorage FROM pg_attribute WHERE attrelid = %s::regclass AND attname = 'embedding'",
+                           (f'"{schema}".chunks',)).fetchone()[0]
+    assert storage == "m"
+    index = conn.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND indexname = 'chunks_embedding_idx'",
+                         (schema,)).fetchone()[0]
+    assert "m='16'" in index and "ef_construction='128'" in index, index
+
+
 def test_a_registry_from_before_binary_storage_is_upgraded_by_init(conn: Any) -> None:
     conn.execute("ALTER TABLE pgvsearch.collections DROP CONSTRAINT collections_storage_check")
     conn.execute("ALTER TABLE pgvsearch.collections ADD CONSTRAINT collections_storage_check CHECK (storage IN ('vector', 'halfvec')) NOT VALID")  # binary rows exist already

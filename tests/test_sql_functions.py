@@ -156,11 +156,13 @@ def test_hnsw_settings_last_only_as_long_as_the_call(conn: Any, sample_collectio
         assert conn.execute("SHOW hnsw.iterative_scan").fetchone()[0] == "strict_order"
     # What the function sets while it runs (its helper, called on its own, keeps them for the transaction).
     with conn.transaction():
-        assert conn.execute(f'SELECT "{schema}".tune_hnsw(25, false)').fetchone()[0] == 40
+        assert conn.execute(f'SELECT "{schema}".tune_hnsw(15, false)').fetchone()[0] == 40
+        assert conn.execute("SHOW hnsw.iterative_scan").fetchone()[0] == "off"
+        assert conn.execute(f'SELECT "{schema}".tune_hnsw(200, false)').fetchone()[0] == 400  # twice the pool
         assert conn.execute("SHOW hnsw.iterative_scan").fetchone()[0] == "off"
         assert conn.execute(f'SELECT "{schema}".tune_hnsw(5000, false)').fetchone()[0] == 1000
         assert conn.execute("SHOW hnsw.iterative_scan").fetchone()[0] == "relaxed_order"
-        assert conn.execute(f'SELECT "{schema}".tune_hnsw(300, true)').fetchone()[0] == 300
+        assert conn.execute(f'SELECT "{schema}".tune_hnsw(300, true)').fetchone()[0] == 600
         assert conn.execute("SHOW hnsw.iterative_scan").fetchone()[0] == "relaxed_order"
 
 

@@ -32,14 +32,14 @@ def search_statement(coll: Collection, mode: str, *, fusion: str = "rrf", filter
 
     if mode not in SEARCH_MODES:
         raise ValueError(f"unknown search mode {mode!r}")
-    chunk_filter, posting_filter, _ = document_filters(coll, filtered, exact=exact)
+    chunk_filter, _, _ = document_filters(coll, filtered, exact=exact)
     vector_type = psql.SQL(coll.vector_type)
     if exact:
         semantic = sql_statement("semantic_exact", schema=coll.schema, vector_type=vector_type, chunk_filter=chunk_filter)
     else:
         semantic = sql_statement("semantic_ranking", nearest=nearest_chunks(coll, chunk_filter))
 
-    keyword = sql_statement("keyword_ranking", schema=coll.schema, posting_filter=posting_filter)
+    keyword = keyword_ranking(coll, filtered, checked=mode == "hybrid" and not exact)
     if mode == "semantic":
         ranked = sql_statement("semantic_only", semantic=semantic)
     elif mode == "keyword":
@@ -47,6 +47,28 @@ def search_statement(coll: Collection, mode: str, *, fusion: str = "rrf", filter
     else:
         ranked = sql_statement(f"fuse_{fusion}", semantic=semantic, keyword=keyword)
     return sql_statement("hits", ranked=ranked, schema=coll.schema)
+
+
+def keyword_ranking(coll: Collection, filtered: bool, *, checked: bool) -> "psql.Composed":
+    """The keyword branch (``sql/keyword_ranking.sql``). Filtered, it reads the postings of the
+    documents the filter admits, or with ``checked`` (a hybrid search whose filter admits many
+    documents) scores every match and tests the best in order (``sql/keyword_top_checked.sql``)."""
+    from psycopg import sql as psql
+
+    if filtered and checked:
+        check = psql.SQL("(SELECT {} FROM {}.documents AS d WHERE d.id = m.document_id)").format(
+            _one_document(), psql.Identifier(coll.schema))
+        top = sql_statement("keyword_top_checked", document_check=check)
+        return sql_statement("keyword_ranking", schema=coll.schema, posting_filter=psql.SQL("true"), top=top)
+    top = sql_statement("keyword_top")
+    return sql_statement("keyword_ranking", schema=coll.schema, posting_filter=document_filters(coll, filtered)[1], top=top)
+
+
+def _one_document() -> "psql.Composed":
+    """sql/document_filter.sql as one test of the document aliased ``d``."""
+    from psycopg import sql as psql
+
+    return psql.SQL("(\n{}\n)").format(sql_statement("document_filter"))
 
 
 def nearest_chunks(coll: Collection, chunk_filter: "psql.Composable") -> "psql.Composed":
@@ -78,7 +100,7 @@ def document_filters(coll: Collection, filtered: bool, *, exact: bool = True) ->
     if not filtered:
         return psql.SQL("true"), psql.SQL("true"), psql.SQL("true")
     schema = psql.Identifier(coll.schema)
-    one_document = psql.SQL("(\n{}\n)").format(sql_statement("document_filter"))
+    one_document = _one_document()
     doc_filter = psql.SQL("(\n{}AND {})").format(sql_statement("metadata_pairs_filter", schema=coll.schema), one_document)
     if exact:
         chunk_filter = psql.SQL("c.document_id = ANY(ARRAY(SELECT d.id FROM {}.documents AS d WHERE {}))").format(schema, doc_filter)
