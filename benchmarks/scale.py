@@ -660,6 +660,11 @@ def storage_variants(conn: psycopg.Connection[Any], coll: Collection, queries: S
         "ORDER BY distance, c.id LIMIT %(k)s) AS nn JOIN {docs} AS d ON d.id = nn.document_id ORDER BY nn.distance, nn.id"
     ).format(d=dim, chunks=chunks, docs=docs)
 
+    # The variants are built with the collection's own index parameters (m, ef_construction),
+    # read from its definition, so that only the representation differs.
+    row = conn.execute("SELECT pg_get_indexdef(to_regclass(%s))", (qualified(coll, "chunks_embedding_idx").as_string(conn),)).fetchone()
+    found = re.search(r"WITH \((.*)\)\s*$", row[0] if row and row[0] else "")
+    index_options = sql.SQL(" WITH ({})".format(found.group(1))) if found else sql.SQL("")
     result: dict[str, Any] = {"vector": {
         "index_mb": mb(hnsw_bytes), "index_bytes_per_chunk": round(hnsw_bytes / n, 1), "build_s": None,
         "p50_ms": vector_knn["p50_ms"], "p95_ms": vector_knn["p95_ms"], "recall_at_10": vector_knn["recall_at_10"],
@@ -672,7 +677,7 @@ def storage_variants(conn: psycopg.Connection[Any], coll: Collection, queries: S
             with conn.transaction():
                 conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(qualified(coll, name)))  # left by an interrupted run
                 conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
-                conn.execute(sql.SQL("CREATE INDEX {} ON {} USING hnsw {}").format(sql.Identifier(name), chunks, definition))
+                conn.execute(sql.SQL("CREATE INDEX {} ON {} USING hnsw {}{}").format(sql.Identifier(name), chunks, definition, index_options))
             seconds = time.perf_counter() - started
             row = conn.execute("SELECT pg_relation_size(to_regclass(%s))", (qualified(coll, name).as_string(conn),)).fetchone()
             built[variant] = (seconds, int(row[0]) if row else 0)
