@@ -293,11 +293,8 @@ def load(conn: psycopg.Connection[Any], coll: Collection, rng: np.random.Generat
             log(f"  loaded {done:,}/{n:,} documents ({time.perf_counter() - started:.0f} s)")
     load_seconds = time.perf_counter() - started
 
-    started = time.perf_counter()
-    build_vector_index(conn, coll)
-    index_seconds = time.perf_counter() - started
-    row = conn.execute("SELECT pg_get_indexdef(to_regclass(%s))", (qualified(coll, "chunks_embedding_idx").as_string(conn),)).fetchone()
-    assert row and row[0], "chunks_embedding_idx was not built"
+    index_seconds, definition = timed_index_build(conn, coll)
+    assert definition, "chunks_embedding_idx was not built"
     log(f"  HNSW index built in {index_seconds:.1f} s")
 
     started = time.perf_counter()
@@ -310,7 +307,7 @@ def load(conn: psycopg.Connection[Any], coll: Collection, rng: np.random.Generat
         "load_rows_per_s": round(n / load_seconds, 1),
         "hnsw_build_s": round(index_seconds, 2),
         "vacuum_analyze_s": round(vacuum_seconds, 2),
-        "index_definition": row[0],
+        "index_definition": definition,
         "index_build_settings": "pgvsearch.store.build_vector_index: maintenance_work_mem sized to the chunks "
                                 "(<= 2 GiB), the server's max_parallel_maintenance_workers",
     }
@@ -356,17 +353,26 @@ def convert_kept_vector(conn: psycopg.Connection[Any], args: argparse.Namespace,
     coll = get_collection(conn, name)
     assert coll is not None and coll.storage == args.storage
     drop_vector_index(conn, coll)
+    seconds, definition = timed_index_build(conn, coll)
+    log(f"  {args.storage} HNSW index built in {seconds:.1f} s: {definition}")
+    write_state(args, name, {**load_report, "hnsw_build_s": round(seconds, 2), "index_definition": definition,
+                             "converted_from": source})
+    kept_state(args.home, source).unlink(missing_ok=True)  # type: ignore[union-attr]
+    return coll
+
+
+def timed_index_build(conn: psycopg.Connection[Any], coll: Collection) -> tuple[float, str | None]:
+    """build_vector_index, as ingest builds the index: its seconds and the index's definition."""
     started = time.perf_counter()
     build_vector_index(conn, coll)
     seconds = time.perf_counter() - started
     row = conn.execute("SELECT pg_get_indexdef(to_regclass(%s))", (qualified(coll, "chunks_embedding_idx").as_string(conn),)).fetchone()
-    log(f"  {args.storage} HNSW index built in {seconds:.1f} s: {row[0] if row else None}")
-    load_report = {**load_report, "hnsw_build_s": round(seconds, 2), "index_definition": row[0] if row else None,
-                   "converted_from": source}
+    return seconds, row[0] if row else None
+
+
+def write_state(args: argparse.Namespace, name: str, load_report: dict[str, Any]) -> None:
     kept_state(args.home, name).write_text(  # type: ignore[union-attr]
         json.dumps({"seed": args.seed, "data": data_params(), "load": load_report}, indent=2) + "\n", encoding="utf-8")
-    kept_state(args.home, source).unlink(missing_ok=True)  # type: ignore[union-attr]
-    return coll
 
 
 def rebuild_kept(conn: psycopg.Connection[Any], coll: Collection, args: argparse.Namespace, name: str,
@@ -380,16 +386,12 @@ def rebuild_kept(conn: psycopg.Connection[Any], coll: Collection, args: argparse
     conn.execute(sql.SQL("VACUUM (FULL, ANALYZE) {}").format(qualified(coll, "chunks")))
     rewrite_seconds = time.perf_counter() - started
     log(f"  chunks rewritten in {rewrite_seconds:.1f} s")
-    started = time.perf_counter()
-    build_vector_index(conn, coll)
-    seconds = time.perf_counter() - started
-    row = conn.execute("SELECT pg_get_indexdef(to_regclass(%s))", (qualified(coll, "chunks_embedding_idx").as_string(conn),)).fetchone()
-    log(f"  HNSW index built again in {seconds:.1f} s: {row[0] if row else None}")
-    load_report = {**load_report, "hnsw_build_s": round(seconds, 2), "index_definition": row[0] if row else None,
+    seconds, definition = timed_index_build(conn, coll)
+    log(f"  HNSW index built again in {seconds:.1f} s: {definition}")
+    load_report = {**load_report, "hnsw_build_s": round(seconds, 2), "index_definition": definition,
                    "rebuilt": {"chunks_rewrite_s": round(rewrite_seconds, 2), "hnsw_build_s": round(seconds, 2),
                                "first_hnsw_build_s": load_report.get("hnsw_build_s")}}
-    kept_state(args.home, name).write_text(  # type: ignore[union-attr]
-        json.dumps({"seed": args.seed, "data": data_params(), "load": load_report}, indent=2) + "\n", encoding="utf-8")
+    write_state(args, name, load_report)
     return load_report
 
 
@@ -734,8 +736,7 @@ def run_size(conn: psycopg.Connection[Any], n: int, args: argparse.Namespace, vo
         log(f"[{n:,} chunks] loading into collection {name!r}")
         load_report = load(conn, coll, np.random.default_rng([args.seed, n]), vocab, space, n)
         if state_file is not None:
-            state_file.write_text(json.dumps({"seed": args.seed, "data": data_params(), "load": load_report}, indent=2) + "\n",
-                                  encoding="utf-8")
+            write_state(args, name, load_report)
     storage = storage_bytes(conn, coll)
 
     query_rng = np.random.default_rng([args.seed, n, 1])
