@@ -1,7 +1,7 @@
 -- The HNSW settings of a semantic branch that reads `pool` nearest chunks: hnsw.ef_search =
 -- twice the pool (at least 40, pgvector's default; at most 1000): the graph search keeps that
 -- many candidates to find the pool's nearest, and at 1,000,000 chunks an ef_search equal to the
--- pool (200) found 0.94 of the exact top 10, twice the pool 0.97 (docs/performance.md). With
+-- pool (200) found 0.93 of the exact top 10, twice the pool 0.955 (docs/performance.md). With
 -- pgvector >= 0.8, iterative scans for a filtered search or a pool deeper than ef_search, so
 -- that it still returns enough rows. Binary storage reads {rerank} times the pool from its index (sql/nearest_chunks_binary.sql). Set as SET LOCAL (set_config(..., true)): the search functions name both settings in
 -- their SET clause, so they are restored when the search returns; called on its own, they last
