@@ -20,8 +20,9 @@ st AS (
 weights AS MATERIALIZED (
     -- qtf * idf per query term that occurs in the collection (df over all documents).
     -- MATERIALIZED: df is counted once per term. Inlined, the planner may join the postings
-    -- to the filter first and count a term's df again for every matching posting (a 0.1 %
-    -- --prefix hybrid search at 1,000,000 chunks: 103 counts of 47,830 postings, 630 ms).
+    -- to the filter first and count a term's df again for every matching posting (a hybrid
+    -- search whose --prefix admits a thousandth of 1,000,000 chunks: 103 counts of 47,830
+    -- postings, 630 ms).
     SELECT q.term, q.qtf * ln(1 + (st.n - df.df + 0.5) / (df.df + 0.5)) AS weight
     FROM q
     CROSS JOIN st

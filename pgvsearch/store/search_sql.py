@@ -56,9 +56,7 @@ def keyword_ranking(coll: Collection, filtered: bool, *, checked: bool) -> "psql
     from psycopg import sql as psql
 
     if filtered and checked:
-        check = psql.SQL("(SELECT {} FROM {}.documents AS d WHERE d.id = m.document_id)").format(
-            _one_document(), psql.Identifier(coll.schema))
-        top = sql_statement("keyword_top_checked", document_check=check)
+        top = sql_statement("keyword_top_checked", document_check=_document_test(coll, "m"))
         return sql_statement("keyword_ranking", schema=coll.schema, posting_filter=psql.SQL("true"), top=top)
     top = sql_statement("keyword_top")
     return sql_statement("keyword_ranking", schema=coll.schema, posting_filter=document_filters(coll, filtered)[1], top=top)
@@ -69,6 +67,15 @@ def _one_document() -> "psql.Composed":
     from psycopg import sql as psql
 
     return psql.SQL("(\n{}\n)").format(sql_statement("document_filter"))
+
+
+def _document_test(coll: Collection, alias: str) -> "psql.Composed":
+    """The filter tested on one row's document, found by primary key from ``<alias>.document_id``:
+    a scalar subquery, so that the planner keeps it where the row is read."""
+    from psycopg import sql as psql
+
+    return psql.SQL("(SELECT {} FROM {}.documents AS d WHERE d.id = {}.document_id)").format(
+        _one_document(), psql.Identifier(coll.schema), psql.Identifier(alias))
 
 
 def nearest_chunks(coll: Collection, chunk_filter: "psql.Composable") -> "psql.Composed":
@@ -105,7 +112,7 @@ def document_filters(coll: Collection, filtered: bool, *, exact: bool = True) ->
     if exact:
         chunk_filter = psql.SQL("c.document_id = ANY(ARRAY(SELECT d.id FROM {}.documents AS d WHERE {}))").format(schema, doc_filter)
     else:
-        chunk_filter = psql.SQL("(SELECT {} FROM {}.documents AS d WHERE d.id = c.document_id)").format(one_document, schema)
+        chunk_filter = _document_test(coll, "c")
     return (
         chunk_filter,
         psql.SQL("p.document_id IN (SELECT d.id FROM {}.documents AS d WHERE {})").format(schema, doc_filter),
