@@ -1,5 +1,5 @@
 -- One schema per collection. Placeholders (filled by pgvsearch/schema.py): the schema
--- identifier, the vector type (e.g. vector(384) or halfvec(3072)), its cosine operator class,
+-- identifier and its name as a literal, the vector type (e.g. vector(384) or halfvec(3072)), its cosine operator class,
 -- the text search configuration literal (e.g. 'english'), and the collection's word separators
 -- with as many spaces (translate() reads them as spaces, as keyword search does).
 CREATE SCHEMA IF NOT EXISTS {schema};
@@ -64,6 +64,59 @@ CREATE TABLE IF NOT EXISTS {schema}.postings (
     PRIMARY KEY (term, document_id) INCLUDE (tf, doc_length)
 );
 CREATE INDEX IF NOT EXISTS postings_document_idx ON {schema}.postings (document_id);
+
+-- BM25's document frequencies: how many documents hold each term. The keyword branch reads a
+-- query term's df here, one row, instead of counting its postings on every search (at
+-- 1,000,000 chunks, counting was a sixth of a keyword search: docs/performance.md). Kept exact
+-- by the statement triggers below, as stats is by those on documents; pgvsearch never updates
+-- postings, but an UPDATE is counted too. A term whose last posting goes leaves the lexicon.
+CREATE TABLE IF NOT EXISTS {schema}.lexicon (
+    term  text PRIMARY KEY,
+    df    bigint NOT NULL CHECK (df > 0)
+);
+
+CREATE OR REPLACE FUNCTION {schema}.maintain_lexicon_per_statement() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        -- In term order: concurrent writers take the rows' locks in one order.
+        INSERT INTO {schema}.lexicon AS l (term, df)
+        SELECT n.term, count(*) FROM new_rows AS n GROUP BY n.term ORDER BY n.term
+        ON CONFLICT (term) DO UPDATE SET df = l.df + excluded.df;
+    END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        WITH gone AS (SELECT o.term, count(*) AS df FROM old_rows AS o GROUP BY o.term)
+        DELETE FROM {schema}.lexicon AS l USING gone AS g WHERE l.term = g.term AND l.df = g.df;
+        UPDATE {schema}.lexicon AS l SET df = l.df - g.df
+        FROM (SELECT o.term, count(*) AS df FROM old_rows AS o GROUP BY o.term) AS g
+        WHERE l.term = g.term;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- A collection made by an earlier version has postings and no lexicon triggers: its lexicon is
+-- counted once, here. The lock (the one CREATE TRIGGER takes) waits for writers in progress and
+-- holds new ones until this transaction ends, so that no posting is counted twice or missed.
+LOCK TABLE {schema}.postings IN SHARE ROW EXCLUSIVE MODE;
+INSERT INTO {schema}.lexicon (term, df)
+SELECT p.term, count(*) FROM {schema}.postings AS p
+WHERE NOT EXISTS (
+    SELECT 1 FROM pg_trigger AS t
+    WHERE t.tgrelid = to_regclass(format('%I.postings', {schema_name})) AND t.tgname = 'postings_lexicon_insert'
+)
+GROUP BY p.term
+ON CONFLICT (term) DO NOTHING;
+
+CREATE OR REPLACE TRIGGER postings_lexicon_insert
+    AFTER INSERT ON {schema}.postings REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.maintain_lexicon_per_statement();
+CREATE OR REPLACE TRIGGER postings_lexicon_delete
+    AFTER DELETE ON {schema}.postings REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.maintain_lexicon_per_statement();
+CREATE OR REPLACE TRIGGER postings_lexicon_update
+    AFTER UPDATE ON {schema}.postings REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.maintain_lexicon_per_statement();
 
 -- Collection statistics for BM25 (N and total length), kept exact by a trigger on documents.
 CREATE TABLE IF NOT EXISTS {schema}.stats (

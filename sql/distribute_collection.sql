@@ -31,6 +31,14 @@ CREATE VIEW {schema}.stats AS
     SELECT true AS singleton, count(*)::bigint AS n_docs, coalesce(sum(doc_length), 0)::bigint AS total_length
     FROM {schema}.documents;
 
+-- BM25's document frequencies, likewise: the postings triggers go and the lexicon becomes a
+-- view (sql/distributed_lexicon.sql, run next), counted in the shards for each query term.
+DROP TRIGGER postings_lexicon_insert ON {schema}.postings;
+DROP TRIGGER postings_lexicon_delete ON {schema}.postings;
+DROP TRIGGER postings_lexicon_update ON {schema}.postings;
+DROP FUNCTION {schema}.maintain_lexicon_per_statement();
+DROP TABLE {schema}.lexicon;
+
 SELECT create_distributed_table(format('%I.documents', {schema_name})::regclass, 'id');
 SELECT create_distributed_table(format('%I.chunks', {schema_name})::regclass, 'document_id',
                                 colocate_with => format('%I.documents', {schema_name}));

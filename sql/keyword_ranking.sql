@@ -6,33 +6,33 @@
 -- The collection's word separators (default '-' and '/') are read as spaces before lexing, in
 -- queries as in documents (sql/insert_postings.sql): "boundary-layer" and "subsonic/supersonic"
 -- are two words each, as Lucene's standard tokenizer splits them, not one compound or file path.
--- Cost is one pass over the query terms' postings (benchmarks/scale.py measures it), so
--- per-term work (df, idf) is done once per term, and only the top candidates are ranked.
+-- Cost is one pass over the query terms' postings (benchmarks/scale.py measures it): per-term
+-- work (df from the lexicon, idf) and per-search constants are computed once, not per posting,
+-- and only the top candidates are ranked.
 WITH q AS (
     SELECT lexeme AS term, coalesce(array_length(positions, 1), 1) AS qtf
     FROM unnest(to_tsvector(%(text_config)s::regconfig, translate(%(query)s, %(word_separators)s, %(separator_spaces)s)))
 ),
 st AS (
-    SELECT greatest(n_docs, 1)::float8 AS n,
-           greatest(total_length::float8 / greatest(n_docs, 1), 1) AS avgdl
-    FROM {schema}.stats
+    -- tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)) is tf * (k1 + 1) / (tf + a + c * dl).
+    SELECT s.n, %(k1)s * (1 - %(b)s) AS a, %(k1)s * %(b)s / s.avgdl AS c
+    FROM (
+        SELECT greatest(n_docs, 1)::float8 AS n,
+               greatest(total_length::float8 / greatest(n_docs, 1), 1) AS avgdl
+        FROM {schema}.stats
+    ) AS s
 ),
 weights AS MATERIALIZED (
-    -- qtf * idf per query term that occurs in the collection (df over all documents).
-    -- MATERIALIZED: df is counted once per term. Inlined, the planner may join the postings
-    -- to the filter first and count a term's df again for every matching posting (a hybrid
-    -- search whose --prefix admits a thousandth of 1,000,000 chunks: 103 counts of 47,830
-    -- postings, 630 ms).
-    SELECT q.term, q.qtf * ln(1 + (st.n - df.df + 0.5) / (df.df + 0.5)) AS weight
+    -- (k1 + 1) * qtf * idf per query term that occurs in the collection. MATERIALIZED: once
+    -- per term, whatever order the planner joins the postings and a filter in. LATERAL: one
+    -- lookup per term, also where the lexicon is a view (sql/distributed_lexicon.sql).
+    SELECT q.term, (%(k1)s + 1) * q.qtf * ln(1 + (st.n - l.df + 0.5) / (l.df + 0.5)) AS weight
     FROM q
     CROSS JOIN st
-    CROSS JOIN LATERAL (SELECT count(*)::float8 AS df FROM {schema}.postings AS p WHERE p.term = q.term) AS df
-    WHERE df.df > 0
+    CROSS JOIN LATERAL (SELECT x.df FROM {schema}.lexicon AS x WHERE x.term = q.term) AS l
 ),
 scored AS (
-    SELECT p.document_id,
-           sum(w.weight * p.tf * (%(k1)s + 1)
-               / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.doc_length / st.avgdl))) AS score
+    SELECT p.document_id, sum(w.weight * p.tf / (p.tf + st.a + st.c * p.doc_length)) AS score
     FROM {schema}.postings AS p
     JOIN weights AS w USING (term)
     CROSS JOIN st

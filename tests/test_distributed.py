@@ -169,6 +169,15 @@ def test_distributed_init_shards_by_document_and_keeps_plain_init_as_it_was(scra
         ("trigger", "documents documents_stats_insert"),
         ("trigger", "documents documents_stats_delete"),
         ("trigger", "documents documents_stats_update"),
+        ("relation", "lexicon r"),
+        ("column", "lexicon.term text not null"),
+        ("column", "lexicon.df bigint not null"),
+        ("constraint", "lexicon lexicon_pkey PRIMARY KEY (term)"),
+        ("constraint", "lexicon lexicon_df_check CHECK ((df > 0))"),
+        ("index", "CREATE UNIQUE INDEX lexicon_pkey ON pgvs_docs.lexicon USING btree (term)"),
+        ("trigger", "postings postings_lexicon_insert"),
+        ("trigger", "postings postings_lexicon_delete"),
+        ("trigger", "postings postings_lexicon_update"),
     }
     assert sharded - one_server == {
         ("index", "CREATE INDEX documents_doc_id_idx ON pgvs_docs.documents USING btree (doc_id)"),
@@ -178,6 +187,9 @@ def test_distributed_init_shards_by_document_and_keeps_plain_init_as_it_was(scra
         ("column", "stats.singleton boolean"),
         ("column", "stats.n_docs bigint"),
         ("column", "stats.total_length bigint"),
+        ("relation", "lexicon v"),
+        ("column", "lexicon.term text"),
+        ("column", "lexicon.df bigint"),
     }
 
     # The sharded schema still ingests, updates and ranks: BM25's N and avgdl come from the view.
@@ -198,3 +210,10 @@ def test_distributed_init_shards_by_document_and_keeps_plain_init_as_it_was(scra
     with psycopg.connect(citus) as conn, psycopg.connect(plain) as one:
         assert conn.execute("SELECT n_docs, total_length FROM pgvs_docs.stats").fetchone() == \
             one.execute("SELECT n_docs, total_length FROM pgvs_docs.stats").fetchone()
+        lexicon = "SELECT term, df FROM pgvs_docs.lexicon ORDER BY term"
+        assert conn.execute(lexicon).fetchall() == one.execute(lexicon).fetchall() != []
+        # Sharded by a version without a lexicon: `init` gives it the view.
+        conn.execute("DROP VIEW pgvs_docs.lexicon")
+        conn.commit()
+        assert run_cli("init", "-c", "docs", "--dsn", citus, "-f", "json").returncode == 0
+        assert conn.execute(lexicon).fetchall() == one.execute(lexicon).fetchall()

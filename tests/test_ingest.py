@@ -211,6 +211,7 @@ def test_bm25_statistics_stay_exact_through_update_and_prune(conn: Any, embedder
         truth = conn.execute(f'SELECT count(*), coalesce(sum(doc_length), 0) FROM "{s}".documents').fetchone()
         postings = conn.execute(f'SELECT coalesce(sum(tf), 0) FROM "{s}".postings').fetchone()
         assert tuple(stats) == tuple(truth) and truth[1] == postings[0]
+        assert _lexicon(conn, s) == _counted_df(conn, s) != []
 
     for i in range(4):
         (tmp_path / f"d{i}.txt").write_text(f"document {i} " + "apple banana " * (i + 1))
@@ -224,6 +225,55 @@ def test_bm25_statistics_stay_exact_through_update_and_prune(conn: Any, embedder
     check()
     df = conn.execute(f'SELECT count(*) FROM "{collection.schema}".postings WHERE term = %s', ("banana",)).fetchone()[0]
     assert df == 2  # d0 and d3 still mention it
+
+
+def _lexicon(conn: Any, schema: str) -> list[tuple[str, int]]:
+    return [tuple(r) for r in conn.execute(f'SELECT term, df FROM "{schema}".lexicon ORDER BY term')]
+
+
+def _counted_df(conn: Any, schema: str) -> list[tuple[str, int]]:
+    return [tuple(r) for r in conn.execute(f'SELECT term, count(*) FROM "{schema}".postings GROUP BY term ORDER BY term')]
+
+
+def test_the_lexicon_of_an_earlier_collection_is_counted_by_init_and_kept_exact(
+    conn: Any, embedder: Any, collection: Any, tmp_path: Path
+) -> None:
+    """BM25's df comes from the lexicon, kept by statement triggers on postings: a collection
+    made before it gets it counted by `init`, and it stays equal to the postings' own counts
+    through edits, prunes and a document deleted by an application's own SQL."""
+    from pgvsearch.ingest import ingest_paths
+
+    s = collection.schema
+    for i in range(12):
+        (tmp_path / f"d{i}.txt").write_text(f"document {i} " + "plum " * (i + 1) + ("quince " if i % 3 else ""))
+    ingest_paths(conn, collection, embedder, [str(tmp_path)])
+    assert _lexicon(conn, s) == _counted_df(conn, s)
+    assert dict(_lexicon(conn, s))["quinc"] == 8
+
+    conn.execute(f"""
+        DROP TRIGGER postings_lexicon_insert ON "{s}".postings;
+        DROP TRIGGER postings_lexicon_delete ON "{s}".postings;
+        DROP TRIGGER postings_lexicon_update ON "{s}".postings;
+        DROP FUNCTION "{s}".maintain_lexicon_per_statement();
+        DROP TABLE "{s}".lexicon;
+    """)
+    conn.commit()
+    make_collection(conn, embedder, collection.name)
+    assert _lexicon(conn, s) == _counted_df(conn, s)
+    make_collection(conn, embedder, collection.name)  # counted once: a second init adds nothing
+    assert _lexicon(conn, s) == _counted_df(conn, s)
+
+    (tmp_path / "d3.txt").write_text("rewritten with other words entirely")
+    (tmp_path / "d4.txt").unlink()
+    ingest_paths(conn, collection, embedder, [str(tmp_path)], prune=True)
+    assert _lexicon(conn, s) == _counted_df(conn, s)
+    assert "entir" in dict(_lexicon(conn, s)) and dict(_lexicon(conn, s))["plum"] == 10
+
+    conn.execute(f'DELETE FROM "{s}".documents WHERE doc_id IN (%s, %s)', ("d1.txt", "d2.txt"))
+    conn.execute(f'UPDATE "{s}".postings SET term = %s WHERE term = %s', ("apricot", "plum"))
+    conn.commit()
+    assert _lexicon(conn, s) == _counted_df(conn, s)
+    assert "plum" not in dict(_lexicon(conn, s)) and dict(_lexicon(conn, s))["apricot"] == 8
 
 
 def test_cli_ingest_summary_report_and_exit_codes(collection: Any, tmp_path: Path) -> None:

@@ -50,6 +50,11 @@ def is_distributed(conn: "psycopg.Connection[Any]", coll: Collection) -> bool:
     return bool(row and row[0])
 
 
+def distributed_lexicon(conn: "psycopg.Connection[Any]", coll: Collection) -> None:
+    """The lexicon of a distributed collection: a view counting the sharded postings (idempotent)."""
+    conn.execute(sql_statement("distributed_lexicon", schema=coll.schema))
+
+
 def distribute_collection(conn: "psycopg.Connection[Any]", coll: Collection) -> Distribution:
     """Make the registry a reference table and shard ``coll`` (idempotent; one transaction)."""
     from psycopg import sql as psql
@@ -64,4 +69,5 @@ def distribute_collection(conn: "psycopg.Connection[Any]", coll: Collection) -> 
         collection = documents not in done and not is_distributed(conn, coll)
         if collection:
             conn.execute(sql_statement("distribute_collection", schema=coll.schema, schema_name=psql.Literal(coll.schema)))
+            distributed_lexicon(conn, coll)
     return Distribution(registry=registry, collection=collection)

@@ -21,7 +21,7 @@ from .collections import (
     pgvector_version,
     schema_for,
 )
-from .citus import is_distributed
+from .citus import distributed_lexicon, is_distributed
 from .search_functions import install_search_functions
 from .sql import sql_statement
 from .vector_index import repair_vector_index, vector_index_ddl
@@ -123,9 +123,12 @@ def init_collection(
                 storage=storage, text_config=text_config, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap,
             )
             # Re-running the DDL repairs a schema whose objects were dropped; all statements are IF NOT EXISTS.
-            # Not for a collection sharded by Citus, whose stats table became a view (sql/distribute_collection.sql).
+            # Not for a collection sharded by Citus, whose stats table became a view (sql/distribute_collection.sql);
+            # its lexicon is a view too, made here for one distributed by an earlier version.
             if not is_distributed(conn, existing):
                 _create_schema(conn, existing, vector_index=False)
+            else:
+                distributed_lexicon(conn, existing)
             # ... and installs (or upgrades) the search functions, as for a new collection.
             install_search_functions(conn, existing, version)
         else:
@@ -233,6 +236,7 @@ def _create_schema(conn: "psycopg.Connection[Any]", coll: Collection, *, vector_
         sql_statement(
             "create_collection",
             schema=coll.schema,
+            schema_name=psql.Literal(coll.schema),
             vector_type=psql.SQL("{}({})").format(psql.SQL(coll.vector_type), psql.Literal(coll.dimension)),
             text_config=psql.Literal(coll.text_config),
             word_separators=psql.Literal(coll.word_separators),

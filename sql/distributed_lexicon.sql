@@ -1,0 +1,9 @@
+-- BM25's document frequencies of a collection sharded by Citus (sql/distribute_collection.sql):
+-- a view over the distributed postings in place of the lexicon table and its triggers, which
+-- Citus refuses on distributed tables. A search asks it for its query terms only: each shard
+-- counts their postings, the coordinator adds the counts up. Run when a collection is
+-- distributed, and by `init` on one distributed by a version without a lexicon.
+CREATE OR REPLACE VIEW {schema}.lexicon AS
+    SELECT p.term, count(*)::bigint AS df
+    FROM {schema}.postings AS p
+    GROUP BY p.term;
