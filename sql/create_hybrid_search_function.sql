@@ -28,6 +28,7 @@ DECLARE
     _filtered boolean;
     _pool bigint;
     _narrow boolean := false;
+    _admitted bigint[];
 BEGIN
     PERFORM {schema}.check_search_arguments(
         hybrid_search.k, hybrid_search.candidates, hybrid_search.rrf_k, hybrid_search.fusion,
@@ -40,7 +41,7 @@ BEGIN
     _pool := {schema}.chunk_pool(_candidates);
     PERFORM {schema}.tune_hnsw(_pool, _filtered);
     IF _filtered THEN
-        SELECT n.narrow INTO _narrow FROM ({narrow_filter}) AS n;
+        SELECT n.narrow, n.admitted INTO _narrow, _admitted FROM ({narrow_filter}) AS n;
     END IF;
     IF hybrid_search.fusion = 'dbsf' THEN
         IF _narrow THEN

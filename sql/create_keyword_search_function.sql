@@ -1,7 +1,8 @@
 -- Keyword search of one collection (docs/sql.md): Okapi BM25 over whole documents, each shown
 -- through its chunk with most query terms. The statement is sql/hits.sql over
 -- sql/keyword_only.sql over sql/keyword_ranking.sql, with or without sql/document_filter.sql:
--- the same SQL the CLI composes, which calls this function.
+-- the same SQL the CLI composes, which calls this function. A filter that admits few documents
+-- (sql/filter_is_narrow.sql) has their ids given to the postings' index with each query term.
 CREATE OR REPLACE FUNCTION {schema}.keyword_search(
     query       text,
     k           integer DEFAULT 10,
@@ -16,12 +17,19 @@ ROWS 10
 AS $function$
 DECLARE
     _candidates integer;
+    _narrow boolean := false;
+    _admitted bigint[];
 BEGIN
     PERFORM {schema}.check_search_arguments(keyword_search.k, keyword_search.candidates,
                                             k1 => keyword_search.k1, b => keyword_search.b);
     _candidates := greatest(keyword_search.candidates, keyword_search.k);
     IF keyword_search.prefix IS NOT NULL OR coalesce(keyword_search.metadata, '{{}}') <> '{{}}'::jsonb THEN
-        RETURN QUERY {filtered};
+        SELECT n.narrow, n.admitted INTO _narrow, _admitted FROM ({narrow_filter}) AS n;
+        IF _narrow THEN
+            RETURN QUERY {admitted};
+        ELSE
+            RETURN QUERY {filtered};
+        END IF;
     ELSE
         RETURN QUERY {unfiltered};
     END IF;

@@ -2,8 +2,9 @@
 -- documents nearest to it, each through its nearest chunk. The statements are sql/hits.sql over
 -- sql/semantic_only.sql over sql/semantic_ranking.sql (or sql/semantic_exact.sql), with or
 -- without sql/document_filter.sql: the same SQL the CLI composes, which calls this function.
--- A filter that admits few chunks (sql/filter_is_narrow.sql) has them all ranked exactly,
--- without the index; one that admits many reads the index, testing each chunk's document.
+-- A filter that admits few chunks (sql/filter_is_narrow.sql, which also returns their
+-- documents' ids) has them all ranked exactly, without the index; one that admits many reads
+-- the index, testing each chunk's document.
 -- When the nearest chunks were crowded by a few long documents (fewer than k documents found,
 -- but more exist), every chunk the filter admits is ranked exactly, without the index, once,
 -- rather than drawing ever wider approximate pools.
@@ -24,6 +25,7 @@ DECLARE
     _pool bigint;
     _hits {schema}.search_hit[];
     _narrow boolean := false;
+    _admitted bigint[];
 BEGIN
     PERFORM {schema}.check_search_arguments(semantic_search.k, semantic_search.candidates);
     IF semantic_search.query_embedding IS NULL THEN
@@ -34,10 +36,10 @@ BEGIN
     _pool := {schema}.chunk_pool(_candidates);
     PERFORM {schema}.tune_hnsw(_pool, _filtered);
     IF _filtered THEN
-        SELECT n.narrow INTO _narrow FROM ({narrow_filter}) AS n;
+        SELECT n.narrow, n.admitted INTO _narrow, _admitted FROM ({narrow_filter}) AS n;
     END IF;
     IF _narrow THEN
-        _hits := ARRAY(SELECT ROW(h.*)::{schema}.search_hit FROM ({exact_filtered}) AS h ORDER BY h.rank);
+        _hits := ARRAY(SELECT ROW(h.*)::{schema}.search_hit FROM ({exact_admitted}) AS h ORDER BY h.rank);
     ELSIF _filtered THEN
         _hits := ARRAY(SELECT ROW(h.*)::{schema}.search_hit FROM ({filtered}) AS h ORDER BY h.rank);
         IF cardinality(_hits) < semantic_search.k THEN

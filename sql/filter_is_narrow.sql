@@ -4,7 +4,13 @@
 -- milliseconds per thousand chunks, and every match found. A filter admitting more reads the
 -- HNSW index with pgvector's iterative scan, testing each chunk's document as it comes, which
 -- costs about the same whatever the collection's size. Measured in docs/performance.md. Reads
--- at most N + 1 documents, whatever the filter admits.
-WITH s AS (SELECT coalesce(nullif(current_setting('pgvsearch.exact_filter_chunks', true), '')::bigint, 20000) AS cap)
-SELECT count(*) <= (SELECT s.cap FROM s) AND coalesce(sum(a.chunk_count), 0) <= (SELECT s.cap FROM s) AS narrow
-FROM (SELECT d.chunk_count FROM {schema}.documents AS d WHERE {doc_filter} LIMIT (SELECT s.cap FROM s) + 1) AS a
+-- at most N + 1 documents, whatever the filter admits; when narrow, their ids (`admitted`) are
+-- what the exact ranking reads, so the filter is looked up once per search, not once per branch.
+WITH s AS (SELECT coalesce(nullif(current_setting('pgvsearch.exact_filter_chunks', true), '')::bigint, 20000) AS cap),
+a AS (SELECT d.id, d.chunk_count FROM {schema}.documents AS d WHERE {doc_filter} LIMIT (SELECT s.cap FROM s) + 1)
+SELECT n.narrow, CASE WHEN n.narrow THEN n.ids END AS admitted
+FROM (
+    SELECT count(*) <= (SELECT s.cap FROM s) AND coalesce(sum(a.chunk_count), 0) <= (SELECT s.cap FROM s) AS narrow,
+           coalesce(array_agg(a.id), '{{}}') AS ids
+    FROM a
+) AS n

@@ -132,10 +132,13 @@ def test_the_filter_indexes_are_used(settings: Any, filtered_collection: Any) ->
                 sql.SQL("EXPLAIN ") + narrow_filter_statement(coll), {"prefix": kw[0], "meta": kw[1]}
             ))
             assert index in plan, plan
-            narrow = conn.execute(narrow_filter_statement(coll), {"prefix": kw[0], "meta": kw[1]}).fetchone()[0]
-            assert narrow is True
+            narrow, admitted = conn.execute(narrow_filter_statement(coll), {"prefix": kw[0], "meta": kw[1]}).fetchone()
+            expected = conn.execute(
+                sql.SQL("SELECT d.id FROM {}.documents AS d WHERE (%(prefix)s::text IS NULL OR starts_with(d.source, %(prefix)s)) "
+                        "AND d.metadata @> %(meta)s::jsonb").format(sql.Identifier(coll.schema)), {"prefix": kw[0], "meta": kw[1]})
+            assert narrow is True and sorted(admitted) == sorted(r[0] for r in expected) != []
         conn.execute("SET pgvsearch.exact_filter_chunks = 100")
-        assert conn.execute(narrow_filter_statement(coll), {"prefix": "f/3/", "meta": "{}"}).fetchone()[0] is False
+        assert conn.execute(narrow_filter_statement(coll), {"prefix": "f/3/", "meta": "{}"}).fetchone() == (False, None)
 
 
 @pytest.mark.parametrize("mode", ["semantic", "hybrid"])
@@ -179,11 +182,12 @@ def test_wide_filter_keyword_branch_tests_the_best_matches_only(settings: Any, f
     from pgvsearch.search import SearchOptions
     from pgvsearch.search.compose import query_params
     from pgvsearch.store import connect
-    from pgvsearch.store.search_sql import keyword_ranking
+    from pgvsearch.store.search_sql import keyword_ranking, narrow_filter_statement
 
     coll, _ = filtered_collection
     checked = keyword_ranking(coll, True, checked=True)
     admitted_first = keyword_ranking(coll, True, checked=False)
+    given_ids = keyword_ranking(coll, True, checked=False, admitted=True)  # ids from sql/filter_is_narrow.sql
     with connect(settings) as conn:
         for label, kw in FILTERS.items():
             for query in ("apple river", "violet signal copper", "meadow"):
@@ -192,6 +196,10 @@ def test_wide_filter_keyword_branch_tests_the_best_matches_only(settings: Any, f
                     params = query_params(coll, query, None, options, 2 * candidates)
                     rows = conn.execute(checked, params).fetchall()
                     _assert_same_ranking(rows, conn.execute(admitted_first, params).fetchall(), (label, query, candidates))
+                    ids = conn.execute(narrow_filter_statement(coll), params).fetchone()[1]  # 5,000 chunks: narrow
+                    assert ids is not None and len(ids) == len(set(ids))
+                    given = conn.execute(given_ids, {**params, "admitted": ids}).fetchall()
+                    _assert_same_ranking(given, rows, (label, query, candidates, "ids given"))
                     # Every document has every word of the list: candidates rows, or all that pass (0.1 %: 5).
                     admitted = conn.execute(
                         sql.SQL("SELECT d.id FROM {}.documents AS d WHERE (%(prefix)s::text IS NULL OR starts_with(d.source, %(prefix)s)) "

@@ -66,6 +66,12 @@ def as_rows(hits: Any) -> list[dict[str, Any]]:
     return [{c: getattr(h, c) for c in COLUMNS} for h in hits]
 
 
+def same_hits(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with scores to 12 significant digits: a sum of the same BM25 terms may differ in its
+    last bit with the order a plan reads the postings in (a filter's ids given or looked up)."""
+    return [{c: float(f"{v:.12g}") if isinstance(v, float) else v for c, v in r.items()} for r in rows]
+
+
 @pytest.mark.parametrize("mode", ["semantic", "keyword", "hybrid"])
 def test_functions_return_exactly_what_the_library_and_the_composed_sql_return(
     conn: Any, sample_collection: Any, embedder: Any, mode: str
@@ -84,7 +90,8 @@ def test_functions_return_exactly_what_the_library_and_the_composed_sql_return(
             options = SearchOptions(**extra)  # type: ignore[arg-type]
             applied = call_function(conn, sample_collection, mode, query, vector, options)
             found += len(applied)
-            assert applied == composed_statement(conn, searcher, mode, query, vector, options), (mode, query, extra)
+            composed = composed_statement(conn, searcher, mode, query, vector, options)
+            assert same_hits(applied) == same_hits(composed), (mode, query, extra)
             assert applied == as_rows(searcher.run(query, mode, options, embedding=vector)), (mode, query, extra)
             if options.prefix:
                 assert all(r["doc_id"].startswith(options.prefix) for r in applied)

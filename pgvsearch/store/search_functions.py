@@ -101,10 +101,15 @@ def search_functions_ddl(conn: "psycopg.Connection[Any]", coll: Collection, *, i
             "create_tune_hnsw_function", schema=coll.schema, iterative_scan=psql.SQL("true" if iterative_scan else "false"),
             rerank=psql.Literal(coll.rerank),
         ),
-        sql_statement("create_keyword_search_function", **common, **variants("keyword", "keyword_search")),
+        sql_statement(
+            "create_keyword_search_function", **common, **variants("keyword", "keyword_search"),
+            admitted=body(search_statement(coll, "keyword", filtered=True, exact=True, admitted=True), "keyword_search"),
+            narrow_filter=body(narrow_filter_statement(coll), "keyword_search"),
+        ),
         sql_statement(
             "create_semantic_search_function", **common, **semantic,
             exact_filtered=exact["filtered"], exact_unfiltered=exact["unfiltered"],
+            exact_admitted=body(search_statement(coll, "semantic", filtered=True, exact=True, admitted=True), "semantic_search"),
             count_filtered=body(count_statement(coll, True), "semantic_search"),
             narrow_filter=body(narrow_filter_statement(coll), "semantic_search"),
             count_unfiltered=body(count_statement(coll, False), "semantic_search"),
@@ -112,7 +117,8 @@ def search_functions_ddl(conn: "psycopg.Connection[Any]", coll: Collection, *, i
         sql_statement(
             "create_hybrid_search_function", **common,
             **{f"{fusion}_{k}": v for fusion in ("rrf", "dbsf") for k, v in variants("hybrid", "hybrid_search", fusion=fusion).items()},
-            **{f"{fusion}_exact_filtered": body(search_statement(coll, "hybrid", fusion=fusion, filtered=True, exact=True), "hybrid_search")
+            **{f"{fusion}_exact_filtered": body(search_statement(coll, "hybrid", fusion=fusion, filtered=True, exact=True, admitted=True),
+                                                "hybrid_search")
                for fusion in ("rrf", "dbsf")},
             narrow_filter=body(narrow_filter_statement(coll), "hybrid_search"),
         ),
@@ -158,6 +164,7 @@ def _arguments(conn: "psycopg.Connection[Any]", coll: Collection, function: str)
         "meta": f"{function}.metadata",
         "candidates": "_candidates",
         "chunk_candidates": "_pool",
+        "admitted": "_admitted",
         "text_config": literal(coll.text_config),
         "word_separators": literal(coll.word_separators),
         "separator_spaces": literal(coll.separator_spaces),

@@ -19,27 +19,30 @@ if TYPE_CHECKING:
 SEARCH_MODES = ("semantic", "keyword", "hybrid")
 
 
-def search_statement(coll: Collection, mode: str, *, fusion: str = "rrf", filtered: bool = False, exact: bool = False) -> "psql.Composed":
+def search_statement(coll: Collection, mode: str, *, fusion: str = "rrf", filtered: bool = False, exact: bool = False,
+                     admitted: bool = False) -> "psql.Composed":
     """The statement of a ``mode`` search with ``%(name)s`` parameters (see ``query_params`` in search).
 
     ``exact`` ranks the semantic branch without the HNSW index (``sql/semantic_exact.sql``);
     ``filtered`` applies ``sql/document_filter.sql`` (unfiltered searches read ``true`` instead,
     so that the planner sees no filter at all). A filtered semantic branch reads the admitted
     chunks through their documents when exact, and tests each chunk the HNSW index yields
-    against its document otherwise (see :func:`document_filters`).
+    against its document otherwise (see :func:`document_filters`). With ``admitted`` (exact and
+    filtered), the admitted documents' ids are the parameter ``%(admitted)s``, as the search
+    functions have them from ``sql/filter_is_narrow.sql``, instead of looked up by each branch.
     """
     from psycopg import sql as psql
 
     if mode not in SEARCH_MODES:
         raise ValueError(f"unknown search mode {mode!r}")
-    chunk_filter, _, _ = document_filters(coll, filtered, exact=exact)
+    chunk_filter, _, _ = document_filters(coll, filtered, exact=exact, admitted=admitted)
     vector_type = psql.SQL(coll.vector_type)
     if exact:
         semantic = sql_statement("semantic_exact", schema=coll.schema, vector_type=vector_type, chunk_filter=chunk_filter)
     else:
         semantic = sql_statement("semantic_ranking", nearest=nearest_chunks(coll, chunk_filter))
 
-    keyword = keyword_ranking(coll, filtered, checked=mode == "hybrid" and not exact)
+    keyword = keyword_ranking(coll, filtered, checked=mode == "hybrid" and not exact, admitted=admitted)
     if mode == "semantic":
         ranked = sql_statement("semantic_only", semantic=semantic)
     elif mode == "keyword":
@@ -49,17 +52,19 @@ def search_statement(coll: Collection, mode: str, *, fusion: str = "rrf", filter
     return sql_statement("hits", ranked=ranked, schema=coll.schema)
 
 
-def keyword_ranking(coll: Collection, filtered: bool, *, checked: bool) -> "psql.Composed":
+def keyword_ranking(coll: Collection, filtered: bool, *, checked: bool, admitted: bool = False) -> "psql.Composed":
     """The keyword branch (``sql/keyword_ranking.sql``). Filtered, it reads the postings of the
-    documents the filter admits, or with ``checked`` (a hybrid search whose filter admits many
-    documents) scores every match and tests the best in order (``sql/keyword_top_checked.sql``)."""
+    documents the filter admits (``admitted``: given as ``%(admitted)s``), or with ``checked`` (a
+    hybrid search whose filter admits many documents) scores every match and tests the best in
+    order (``sql/keyword_top_checked.sql``)."""
     from psycopg import sql as psql
 
     if filtered and checked:
         top = sql_statement("keyword_top_checked", document_check=_document_test(coll, "m"))
         return sql_statement("keyword_ranking", schema=coll.schema, posting_filter=psql.SQL("true"), top=top)
     top = sql_statement("keyword_top")
-    return sql_statement("keyword_ranking", schema=coll.schema, posting_filter=document_filters(coll, filtered)[1], top=top)
+    posting_filter = document_filters(coll, filtered, admitted=admitted)[1]
+    return sql_statement("keyword_ranking", schema=coll.schema, posting_filter=posting_filter, top=top)
 
 
 def _one_document() -> "psql.Composed":
@@ -92,7 +97,8 @@ def nearest_chunks(coll: Collection, chunk_filter: "psql.Composable") -> "psql.C
     )
 
 
-def document_filters(coll: Collection, filtered: bool, *, exact: bool = True) -> tuple["psql.Composable", "psql.Composable", "psql.Composable"]:
+def document_filters(coll: Collection, filtered: bool, *, exact: bool = True,
+                     admitted: bool = False) -> tuple["psql.Composable", "psql.Composable", "psql.Composable"]:
     """The chunk, posting and document filters of a search (``true`` when nothing is filtered).
 
     The chunk filter takes one of two forms, one per way of reading chunks. ``exact``: the
@@ -101,7 +107,10 @@ def document_filters(coll: Collection, filtered: bool, *, exact: bool = True) ->
     Otherwise a test of each chunk's document, written as a scalar subquery so that the
     planner cannot turn it into a join and must read the chunks in HNSW order, testing each
     as pgvector's iterative scan yields it: what a filter admitting many chunks wants (the
-    search functions choose, sql/filter_is_narrow.sql)."""
+    search functions choose, sql/filter_is_narrow.sql). With ``admitted``, the exact chunk filter
+    and the posting filter read the admitted ids from ``%(admitted)s`` (a bigint array), behind a
+    subquery: the planner plans for an array of unknown contents instead of estimating each of
+    up to 20,000 ids."""
     from psycopg import sql as psql
 
     if not filtered:
@@ -109,15 +118,14 @@ def document_filters(coll: Collection, filtered: bool, *, exact: bool = True) ->
     schema = psql.Identifier(coll.schema)
     one_document = _one_document()
     doc_filter = psql.SQL("(\n{}AND {})").format(sql_statement("metadata_pairs_filter", schema=coll.schema), one_document)
-    if exact:
-        chunk_filter = psql.SQL("c.document_id = ANY(ARRAY(SELECT d.id FROM {}.documents AS d WHERE {}))").format(schema, doc_filter)
+    if admitted:
+        ids = psql.SQL("SELECT unnest(%(admitted)s::bigint[])")
+        posting_filter = psql.SQL("p.document_id = ANY(%(admitted)s::bigint[])")
     else:
-        chunk_filter = _document_test(coll, "c")
-    return (
-        chunk_filter,
-        psql.SQL("p.document_id IN (SELECT d.id FROM {}.documents AS d WHERE {})").format(schema, doc_filter),
-        doc_filter,
-    )
+        ids = psql.SQL("SELECT d.id FROM {}.documents AS d WHERE {}").format(schema, doc_filter)
+        posting_filter = psql.SQL("p.document_id IN ({})").format(ids)
+    chunk_filter = psql.SQL("c.document_id = ANY(ARRAY({}))").format(ids) if exact else _document_test(coll, "c")
+    return chunk_filter, posting_filter, doc_filter
 
 
 def narrow_filter_statement(coll: Collection) -> "psql.Composed":
