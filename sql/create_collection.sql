@@ -1,7 +1,8 @@
 -- One schema per collection. Placeholders (filled by pgvsearch/schema.py): the schema
 -- identifier and its name as a literal, the vector type (e.g. vector(384) or halfvec(3072)),
--- its cosine operator class, the text search configuration literal (e.g. 'english'), and the collection's word separators
--- with as many spaces (translate() reads them as spaces, as keyword search does).
+-- its cosine operator class, the text search configuration literal (e.g. 'english'), and the
+-- collection's word separators with as many spaces (translate() reads them as spaces, as
+-- keyword search does).
 CREATE SCHEMA IF NOT EXISTS {schema};
 
 -- A source document: a file (doc_id = path relative to the folder given) or a record.
