@@ -63,7 +63,7 @@ size's summary; for several, ``{"sizes": [summary, ...]}``. A summary's keys:
 * ``bytes_per_chunk_chunks_table`` (heap + TOAST), ``bytes_per_chunk_hnsw``,
   ``bytes_per_chunk_gin``, ``bytes_per_chunk_chunks_other_indexes``,
   ``bytes_per_chunk_documents`` (with its indexes), ``bytes_per_chunk_postings`` (with its
-  indexes), ``bytes_per_chunk_total``;
+  indexes), ``bytes_per_chunk_lexicon``, ``bytes_per_chunk_total``;
 * ``storage_variants``: None, or ``{"vector"|"halfvec"|"binary_rerank_40"|"binary_rerank_100":
   {"index_mb", "index_bytes_per_chunk", "build_s", "p50_ms", "p95_ms", "recall_at_10",
   "uses_index", "ef_search"}}`` ("vector" is the collection's own index, measured the same way);
@@ -421,9 +421,10 @@ def storage_bytes(conn: psycopg.Connection[Any], coll: Collection) -> dict[str, 
         "gin": size("pg_relation_size", "chunks_tsv_idx"),
         "documents": size("pg_total_relation_size", "documents"),
         "postings": size("pg_total_relation_size", "postings"),
+        "lexicon": size("pg_total_relation_size", "lexicon"),
     }
     sizes["chunks_other_indexes"] = chunks_total - sizes["chunks_table"] - sizes["hnsw"] - sizes["gin"]
-    sizes["total"] = chunks_total + sizes["documents"] + sizes["postings"] + size("pg_total_relation_size", "stats")
+    sizes["total"] = chunks_total + sizes["documents"] + sizes["postings"] + sizes["lexicon"] + size("pg_total_relation_size", "stats")
     return sizes
 
 
@@ -879,9 +880,10 @@ def report(data: dict[str, Any]) -> str:
                for r in (x["summary"] for x in runs)]),
         "",
         "Bytes per chunk",
-        table(["chunks", "chunks table", "HNSW", "GIN", "chunks other idx", "documents", "postings", "total"],
-              [[f"{r['chunks']:,}"] + [r[f"bytes_per_chunk_{p}"] for p in
-                                       ("chunks_table", "hnsw", "gin", "chunks_other_indexes", "documents", "postings", "total")]
+        table(["chunks", "chunks table", "HNSW", "GIN", "chunks other idx", "documents", "postings", "lexicon", "total"],
+              [[f"{r['chunks']:,}"] + [r.get(f"bytes_per_chunk_{p}") for p in
+                                       ("chunks_table", "hnsw", "gin", "chunks_other_indexes", "documents", "postings", "lexicon",
+                                        "total")]
                for r in (x["summary"] for x in runs)]),
         "",
         f"Latency of Searcher.run (k={K}, default options; {data['queries']} queries, each run once before, after {WARMUP_QUERIES} warm-up; ms). "
