@@ -75,14 +75,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
-import resource
 import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +101,10 @@ from pgvsearch.store import (  # noqa: E402
     Collection, build_vector_index, drop_collection, drop_vector_index, get_collection, init_collection, start_server,
     stop_server,
 )
+from scale_machine import (  # noqa: E402
+    ServerMemory, backend_cpu_seconds, client_peak_rss_mb, machine_info, server_info,
+)
+from scale_report import check_targets, report  # noqa: E402
 from scale_data import (  # noqa: E402
     CENTROIDS, CHUNK_WORDS, DIMENSION, FILTER_KINDS, FILTER_LEVELS, ISOTROPIC_NORM, LOCAL_SCALE, QUERY_NOISE_NORM,
     QUERY_WORDS, SUBSPACE_RANK, SyntheticQuery, VectorSpace, Vocabulary, data_params, documents, make_queries,
@@ -116,154 +117,12 @@ K = 10
 WARMUP_QUERIES = 20
 EF_SEARCH_VALUES = (40, 100, 200)
 BINARY_POOLS = (4 * K, 10 * K)
-TARGETS = {  # name -> (summary key path, bound, "max" or "min")
-    "hybrid_p50_ms": (("hybrid_p50_ms",), 40.0, "max"),
-    "hybrid_p95_ms": (("hybrid_p95_ms",), 120.0, "max"),
-    "keyword_p50_ms": (("keyword_p50_ms",), 25.0, "max"),
-    "semantic_p50_ms": (("semantic_p50_ms",), 20.0, "max"),
-    "recall_at_10": (("recall_at_10",), 0.95, "min"),
-    **{f"filtered_{mode}_{kind}_{label}_p50_ms": ((f"filtered_{mode}_p50_ms", kind, label), 60.0, "max")
-       for mode in ("semantic", "hybrid") for kind in FILTER_KINDS for label in FILTER_LEVELS},
-    **{f"filtered_semantic_{kind}_{label}_recall_at_10": (("filtered_semantic_recall_at_10", kind, label), 0.95, "min")
-       for kind in FILTER_KINDS for label in FILTER_LEVELS},
-    **{f"filtered_{mode}_{kind}_{label}_k_rows_share": ((f"filtered_{mode}_k_rows_share", kind, label), 1.0, "min")
-       for mode in ("semantic", "hybrid") for kind in FILTER_KINDS for label in FILTER_LEVELS},
-}
 RESULTS = ROOT / "benchmarks" / "results" / "scale.json"
 EXACT_SETTINGS = {"enable_indexscan": "off", "enable_bitmapscan": "off"}
 
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-# --- machine and server ----------------------------------------------------------------
-
-
-def machine_info() -> dict[str, Any]:
-    cpu_model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram_gib = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram_gib = round(int(line.split()[1]) / 1024 / 1024, 1)
-                break
-    except OSError:
-        pass
-    try:
-        nproc = len(os.sched_getaffinity(0))
-    except AttributeError:
-        nproc = os.cpu_count() or 1
-    return {
-        "nproc": nproc,
-        "ram_gib": ram_gib,
-        "cpu_model": cpu_model or platform.processor(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-    }
-
-
-def server_info(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-    info: dict[str, Any] = {}
-    row = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()
-    info["pgvector"] = row[0] if row else None
-    for name in ("server_version", "shared_buffers", "work_mem", "effective_cache_size",
-                 "max_parallel_workers_per_gather", "jit", "random_page_cost"):
-        info[name] = conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))).fetchone()[0]  # type: ignore[index]
-    return info
-
-
-def memory_kib(pid: int) -> tuple[int, int] | None:
-    """(VmHWM, Pss) of a process in KiB: its peak resident set, and its current proportional
-    set size (shared pages divided among the processes that map them)."""
-    try:
-        hwm = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                   if line.startswith("VmHWM:"))
-    except (OSError, ValueError, IndexError, StopIteration):
-        return None
-    pss = 0
-    try:
-        pss = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
-                   if line.startswith("Pss:"))
-    except (OSError, ValueError, IndexError, StopIteration):
-        pass
-    return hwm, pss
-
-
-class ServerMemory:
-    """Peak memory of the private server, sampled every half second while the benchmark runs:
-    at each sample the postmaster and all its live children (backends, parallel workers,
-    autovacuum, ...), listed by psutil when installed, else from pg_stat_activity.
-
-    ``server_peak_rss_mb`` is the largest sum, over one sample's processes, of their VmHWM
-    (each process's own peak RSS; shared buffers are counted once per process that touched
-    them, so this is an upper bound). ``server_peak_pss_mb`` is the largest sum of their Pss
-    (shared pages divided among the processes: the memory the server held at that moment).
-    Summing VmHWM over every process ever seen would count each short-lived parallel worker's
-    shared buffers again (1,041 processes in a 100k run)."""
-
-    def __init__(self, postmaster_pid: int, conninfo: str) -> None:
-        self.postmaster_pid = postmaster_pid
-        self.conninfo = conninfo
-        self._lock = threading.Lock()
-        self.reset()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def _pids(self) -> list[int]:
-        try:
-            import psutil
-
-            return [self.postmaster_pid] + [p.pid for p in psutil.Process(self.postmaster_pid).children(recursive=True)]
-        except ImportError:
-            with psycopg.connect(self.conninfo, autocommit=True) as conn:
-                return [self.postmaster_pid] + [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity").fetchall()]
-        except Exception:
-            return [self.postmaster_pid]
-
-    def sample(self) -> None:
-        sizes = [m for m in map(memory_kib, self._pids()) if m is not None]
-        with self._lock:
-            self.peak_hwm_sum = max(self.peak_hwm_sum, sum(h for h, _ in sizes))
-            self.peak_pss_sum = max(self.peak_pss_sum, sum(p for _, p in sizes))
-            self.peak_process = max([self.peak_process] + [h for h, _ in sizes])
-            self.peak_processes = max(self.peak_processes, len(sizes))
-
-    def _loop(self) -> None:
-        while not self._stop.wait(0.5):
-            self.sample()
-
-    def __enter__(self) -> "ServerMemory":
-        self.sample()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.sample()
-
-    def reset(self) -> None:
-        with self._lock:
-            self.peak_hwm_sum = self.peak_pss_sum = self.peak_process = self.peak_processes = 0
-
-    def report(self) -> dict[str, Any]:
-        with self._lock:
-            return {"server_peak_rss_mb": round(self.peak_hwm_sum / 1024, 1),
-                    "server_peak_pss_mb": round(self.peak_pss_sum / 1024, 1),
-                    "server_peak_rss_max_process_mb": round(self.peak_process / 1024, 1),
-                    "server_processes_max": self.peak_processes}
-
-
-def client_peak_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
 
 
 # --- loading, or reusing a kept collection ---------------------------------------------
@@ -462,19 +321,6 @@ class Scenario:
 
     def options(self, query: SyntheticQuery) -> SearchOptions:
         return SearchOptions() if self.filter is None else query.filters[self.filter].options()
-
-
-def backend_cpu_seconds(conn: psycopg.Connection[Any]) -> float | None:
-    """CPU time (user + system) of the server process behind ``conn``, from /proc.
-
-    Unlike wall time it hardly changes when other processes compete for the CPUs; parallel
-    workers are not included.
-    """
-    try:
-        fields = Path(f"/proc/{conn.info.backend_pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def measure_latency(searcher: Searcher, scenario: Scenario, queries: Sequence[SyntheticQuery],
@@ -839,88 +685,6 @@ def run_size(conn: psycopg.Connection[Any], n: int, args: argparse.Namespace, vo
     return result
 
 
-def check_targets(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    checked = {}
-    for name, (path, bound, sense) in TARGETS.items():
-        value: Any = summary
-        for part in path:
-            value = value[part]
-        checked[name] = {"value": value, "target": f"{'<=' if sense == 'max' else '>='} {bound}",
-                         "pass": value is not None and (value <= bound if sense == "max" else value >= bound)}
-    return checked
-
-
-# --- output ----------------------------------------------------------------------------
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = []
-    for j, r in enumerate(cells):
-        lines.append("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
-        if j == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def report(data: dict[str, Any]) -> str:
-    m, s, runs = data["machine"], data["server"], data["sizes"]
-    out = [
-        f"Machine: {m['cpu_model']}, {m['nproc']} CPUs, {m['ram_gib']} GiB RAM ({m['platform']})",
-        f"PostgreSQL {s['server_version']}, pgvector {s['pgvector']}; shared_buffers {s['shared_buffers']}, "
-        f"work_mem {s['work_mem']}, jit {s['jit']}",
-        f"Data: {data['data']['text']}; {data['data']['vectors']}",
-        "",
-        "Load (write_batch, 1000 docs/batch, HNSW built after the data, then VACUUM ANALYZE) and memory",
-        table(["chunks", "reused", "load s", "rows/s", "HNSW build s", "client peak MB", "server peak MB (VmHWM sum)",
-               "server peak PSS MB", "largest process MB"],
-              [[f"{r['chunks']:,}", r["reused"], r["load_s"], r["load_rows_per_s"], r["hnsw_build_s"], r["client_peak_rss_mb"],
-                r["server_peak_rss_mb"], r["server_peak_pss_mb"], r["server_peak_rss_max_process_mb"]]
-               for r in (x["summary"] for x in runs)]),
-        "",
-        "Bytes per chunk",
-        table(["chunks", "chunks table", "HNSW", "GIN", "chunks other idx", "documents", "postings", "lexicon", "total"],
-              [[f"{r['chunks']:,}"] + [r.get(f"bytes_per_chunk_{p}") for p in
-                                       ("chunks_table", "hnsw", "gin", "chunks_other_indexes", "documents", "postings", "lexicon",
-                                        "total")]
-               for r in (x["summary"] for x in runs)]),
-        "",
-        f"Latency of Searcher.run (k={K}, default options; {data['queries']} queries, each run once before, after {WARMUP_QUERIES} warm-up; ms). "
-        "recall: against the exact (filtered) top k; k rows: queries with k rows or all matches",
-    ]
-    rows = []
-    for r in runs:
-        for name, lat in r["latency"].items():
-            rows.append([f"{r['summary']['chunks']:,}", name, lat["p50_ms"], lat["p95_ms"], lat["max_ms"], lat.get("first_pass_p50_ms"),
-                         lat["recall_at_10"],
-                         f"{lat['k_rows_share']:.0%}", lat["server_cpu_ms_mean"], lat["client_cpu_ms_mean"],
-                         "{:.1f}-{:.1f}".format(*lat["load_average_1min"])])
-    out.append(table(["chunks", "search", "p50", "p95", "max", "1st pass p50", "recall@10", "k rows", "server CPU", "client CPU",
-                      "load avg"], rows))
-    out += ["", "Raw HNSW recall@10 (ORDER BY <=> LIMIT 10; ms)"]
-    out.append(table(["chunks", "ef_search", "recall@10", "p50", "p95", "HNSW used"],
-                     [[f"{r['summary']['chunks']:,}", ef, v["recall_at_10"], v["p50_ms"], v["p95_ms"], v["uses_hnsw_index"]]
-                      for r in runs for ef, v in r["raw_knn_by_ef_search"].items()]))
-    variant_rows = [[f"{r['summary']['chunks']:,}", name, v["index_mb"], v["index_bytes_per_chunk"], v["build_s"], v["ef_search"],
-                     v["p50_ms"], v["p95_ms"], v["recall_at_10"], v["uses_index"]]
-                    for r in runs if r["summary"]["storage_variants"] for name, v in r["summary"]["storage_variants"].items()]
-    if variant_rows:
-        out += ["", "Storage variants (expression HNSW indexes; binary re-ranked by exact distance over a pool of 4k/10k)"]
-        out.append(table(["chunks", "variant", "index MB", "B/chunk", "build s", "ef_search", "p50", "p95", "recall@10", "index used"],
-                         variant_rows))
-    out += ["", "Targets (issue #17; met only if measured at 1,000,000 chunks)"]
-    for r in runs:
-        failed = [f"{name} = {t['value']} (target {t['target']})" for name, t in r["summary"]["targets"].items() if not t["pass"]]
-        passed = sum(t["pass"] for t in r["summary"]["targets"].values())
-        out.append(f"  {r['summary']['chunks']:,} chunks: {passed}/{len(r['summary']['targets'])} pass"
-                   + ("; fail: " + "; ".join(failed) if failed else ""))
-    return "\n".join(out)
-
-
-# --- main ------------------------------------------------------------------------------
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chunks", default="5000,100000", help="comma-separated collection sizes (default 5000,100000)")
@@ -1003,7 +767,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(home, ignore_errors=True)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    text = report(data)
+    text = report(data, K, WARMUP_QUERIES)
     if args.json:
         log(text)
         summaries = [r["summary"] for r in data["sizes"]]
