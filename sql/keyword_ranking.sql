@@ -34,7 +34,7 @@ weights AS MATERIALIZED (
 scored AS NOT MATERIALIZED (
     -- NOT MATERIALIZED: sql/keyword_top_checked.sql names it twice, the second time only for a
     -- filter that passes too few of the best; stored, every match went through a tuplestore
-    -- on every search (10 % --prefix hybrid at 1,000,000 chunks: branch p50 44.6 -> 35.6 ms).
+    -- on every search (a tenth admitted by --prefix at 1,000,000 chunks: branch p50 44.6 -> 35.6 ms).
     SELECT p.document_id, sum(w.weight * p.tf / (p.tf + st.a + st.c * p.doc_length)) AS score
     FROM {schema}.postings AS p
     JOIN weights AS w USING (term)
