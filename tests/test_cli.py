@@ -114,8 +114,9 @@ def test_shell_completion_script_and_completions() -> None:
 
     script = ROOT / ".venv" / "bin" / "pgvsearch"
     exe = str(script) if script.exists() else "pgvsearch"
-    # Typer names the shell it detects among the parent processes: bash here, however pytest was started.
-    shown = subprocess.run(["bash", "-c", '"$0" --show-completion', exe], capture_output=True, text=True)
+    # Typer names the shell it detects among the parent processes: bash here, however pytest was
+    # started (a command after it keeps bash from replacing itself with the program).
+    shown = subprocess.run(["bash", "-c", '"$0" --show-completion; exit $?', exe], capture_output=True, text=True)
     assert shown.returncode == 0 and "_PGVSEARCH_COMPLETE" in shown.stdout
     env = dict(os.environ, COMP_WORDS="pgvsearch hybrid --fu", COMP_CWORD="2", _PGVSEARCH_COMPLETE="complete_bash")
     completed = subprocess.run([exe], capture_output=True, text=True, env=env)
