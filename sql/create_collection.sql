@@ -86,11 +86,15 @@ BEGIN
         ON CONFLICT (term) DO UPDATE SET df = l.df + excluded.df;
     END IF;
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        WITH gone AS (SELECT o.term, count(*) AS df FROM old_rows AS o GROUP BY o.term)
-        DELETE FROM {schema}.lexicon AS l USING gone AS g WHERE l.term = g.term AND l.df = g.df;
+        -- One count of the postings gone: terms left with none are deleted, the others
+        -- decremented (two disjoint sets of rows, so one statement does both).
+        WITH gone AS (SELECT o.term, count(*) AS df FROM old_rows AS o GROUP BY o.term),
+        emptied AS (
+            DELETE FROM {schema}.lexicon AS l USING gone AS g WHERE l.term = g.term AND l.df = g.df
+        )
         UPDATE {schema}.lexicon AS l SET df = l.df - g.df
-        FROM (SELECT o.term, count(*) AS df FROM old_rows AS o GROUP BY o.term) AS g
-        WHERE l.term = g.term;
+        FROM gone AS g
+        WHERE l.term = g.term AND l.df <> g.df;
     END IF;
     RETURN NULL;
 END
