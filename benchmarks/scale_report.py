@@ -1,11 +1,34 @@
-"""The issue's targets and the text report of benchmarks/scale.py: which figure is checked
-against which bound, and the tables printed (on stderr with --json)."""
+"""The figures of benchmarks/scale.py and how they are shown: latency summaries, the issue's
+targets (which figure is checked against which bound), and the tables printed (on stderr with
+--json), with the progress log."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Sequence
 
+import numpy as np
+
 from scale_data import FILTER_KINDS, FILTER_LEVELS
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def summarize(seconds: Sequence[float]) -> dict[str, float]:
+    ms = np.array(seconds) * 1000
+    return {
+        "p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "p95_ms": round(float(np.percentile(ms, 95)), 2),
+        "mean_ms": round(float(ms.mean()), 2),
+        "max_ms": round(float(ms.max()), 2),
+    }
+
+
+def mb(value: int | None) -> float | None:
+    return None if value is None else round(value / 1024 / 1024, 1)
+
 
 TARGETS = {  # name -> (summary key path, bound, "max" or "min")
     "hybrid_p50_ms": (("hybrid_p50_ms",), 40.0, "max"),
