@@ -121,3 +121,26 @@ def test_shell_completion_script_and_completions() -> None:
     env = dict(os.environ, COMP_WORDS="pgvsearch hybrid --fu", COMP_CWORD="2", _PGVSEARCH_COMPLETE="complete_bash")
     completed = subprocess.run([exe], capture_output=True, text=True, env=env)
     assert completed.returncode == 0 and completed.stdout.split() == ["--fusion"]
+
+
+def test_a_second_signal_while_the_interruption_is_reported_still_exits_130() -> None:
+    """Ctrl-C twice (or Ctrl-C and then the SIGTERM of a supervisor) while pgvsearch says
+    "interrupted": the process still ends with exit 130 and that one line, not killed by SIGINT
+    or with a traceback."""
+    code = (
+        "import os, signal, sys\n"
+        "from pgvsearch.cli import entry\n"
+        "def command(**kwargs):\n    raise KeyboardInterrupt\n"
+        "def report(message):\n"
+        "    print(message, file=sys.stderr, flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    sum(range(100000))  # time for a pending signal to be raised\n"
+        "entry.app = command\n"
+        "entry.err = report\n"
+        "sys.argv = ['pgvsearch', 'ingest', 'docs']\n"
+        "entry.main()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 130, (result.returncode, result.stderr)
+    assert result.stderr.splitlines() == ["pgvsearch: interrupted"], result.stderr

@@ -33,14 +33,14 @@ def main(argv: list[str] | None = None) -> None:
         code = app(args=args, prog_name="pgvsearch", standalone_mode=False)
         if code == ExitCode.INTERRUPTED:
             # Typer turns Ctrl-C (or SIGTERM) inside a command into a silent exit code 130: say so.
-            err("pgvsearch: interrupted")
+            _interrupted(as_command=argv is None)
     except typer.Exit as exc:
         code = exc.exit_code
     except typer.Abort:  # a confirmation prompt answered "no" (or Ctrl-D): nothing was done
         err("pgvsearch: aborted")
         code = int(ExitCode.INTERRUPTED)
     except KeyboardInterrupt:
-        err("pgvsearch: interrupted")
+        _interrupted(as_command=argv is None)
         code = int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         code = int(ExitCode.OK)
@@ -52,9 +52,19 @@ def main(argv: list[str] | None = None) -> None:
         message, code = describe_error(exc)
         err(f"pgvsearch: {message}")
     code = code if isinstance(code, int) else 0
-    if argv is None and args[:1] and args[0] in FAST_EXIT_COMMANDS:
+    if argv is None and (code == ExitCode.INTERRUPTED or (args[:1] and args[0] in FAST_EXIT_COMMANDS)):
         _fast_exit(code)
     sys.exit(code)
+
+
+def _interrupted(*, as_command: bool) -> None:
+    """Say that the command was interrupted. Run as the command, the process is ending: from here
+    a second Ctrl-C or SIGTERM is ignored, so that it cannot escape mid-exit as a traceback or a
+    death by SIGINT instead of exit 130 (seen once in CI after this very message)."""
+    if as_command:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)  # also drops a signal already caught but not yet raised
+    err("pgvsearch: interrupted")
 
 
 def _fast_exit(code: int) -> None:
