@@ -359,7 +359,7 @@ def search_ef(conn: psycopg.Connection[Any], searcher: Searcher) -> int | None:
     try:
         params = searcher._params("", None, SearchOptions())
         with conn.transaction():
-            searcher._tune_hnsw(params["chunk_candidates"], False)
+            searcher._tune_hnsw(params["chunk_candidates"], False, params["candidates"])
             row = conn.execute("SHOW hnsw.ef_search").fetchone()
         return int(row[0]) if row else None
     except Exception as exc:  # noqa: BLE001
@@ -374,7 +374,7 @@ def searcher_plan(conn: psycopg.Connection[Any], searcher: Searcher, mode: str, 
     try:
         params = searcher._params(query.text, query.embedding, options, mode)
         with conn.transaction():
-            searcher._tune_hnsw(params["chunk_candidates"], options.filtered)
+            searcher._tune_hnsw(params["chunk_candidates"], options.filtered, params["candidates"])
             rows = conn.execute(sql.SQL("EXPLAIN ") + searcher.compose(mode, options), params).fetchall()
         return short_plan("\n".join(r[0] for r in rows))
     except Exception as exc:  # noqa: BLE001

@@ -123,13 +123,23 @@ CREATE OR REPLACE TRIGGER postings_lexicon_update
     AFTER UPDATE ON {schema}.postings REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION {schema}.maintain_lexicon_per_statement();
 
--- Collection statistics for BM25 (N and total length), kept exact by a trigger on documents.
+-- Collection statistics for BM25 (N and total length) and for the semantic branch's chunk pool
+-- (the chunks, sql/create_chunk_pool_function.sql), kept exact by triggers on documents.
 CREATE TABLE IF NOT EXISTS {schema}.stats (
     singleton     boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     n_docs        bigint NOT NULL DEFAULT 0,
-    total_length  bigint NOT NULL DEFAULT 0
+    total_length  bigint NOT NULL DEFAULT 0,
+    n_chunks      bigint
 );
 INSERT INTO {schema}.stats (singleton) VALUES (true) ON CONFLICT DO NOTHING;
+
+-- The chunk count: NULL until counted, here, once (a collection made by an earlier version has
+-- no such column). As for the lexicon, the lock waits for writers in progress and holds new
+-- ones until this transaction, which also installs the triggers that keep it, ends.
+ALTER TABLE {schema}.stats ADD COLUMN IF NOT EXISTS n_chunks bigint;
+LOCK TABLE {schema}.documents IN SHARE ROW EXCLUSIVE MODE;
+UPDATE {schema}.stats SET n_chunks = (SELECT coalesce(sum(d.chunk_count), 0) FROM {schema}.documents AS d)
+WHERE n_chunks IS NULL;
 
 -- Once per statement, from its transition tables: a batch of 250 documents is one UPDATE of
 -- the stats row, not 500 (a row trigger made a dead version of that row per document, which
@@ -140,25 +150,29 @@ DROP TRIGGER IF EXISTS documents_stats ON {schema}.documents;
 DROP FUNCTION IF EXISTS {schema}.maintain_stats();
 
 -- One function for the three triggers below (a trigger with transition tables has one event
--- each): documents inserted add to N and the total length, deleted ones subtract, updated ones
--- change the total length by their difference.
+-- each): documents inserted add to N, the total length and the chunks, deleted ones subtract,
+-- updated ones change the total length and the chunks by their difference.
 CREATE OR REPLACE FUNCTION {schema}.maintain_stats_per_statement() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     _docs bigint := 0;
     _length bigint := 0;
+    _chunks bigint := 0;
 BEGIN
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        SELECT count(*), coalesce(sum(doc_length), 0) INTO _docs, _length FROM new_rows;
+        SELECT count(*), coalesce(sum(doc_length), 0), coalesce(sum(chunk_count), 0)
+        INTO _docs, _length, _chunks FROM new_rows;
     END IF;
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        SELECT _docs - count(*), _length - coalesce(sum(doc_length), 0) INTO _docs, _length FROM old_rows;
+        SELECT _docs - count(*), _length - coalesce(sum(doc_length), 0), _chunks - coalesce(sum(chunk_count), 0)
+        INTO _docs, _length, _chunks FROM old_rows;
     END IF;
     IF TG_OP = 'UPDATE' THEN
         _docs := 0;
     END IF;
-    IF _docs <> 0 OR _length <> 0 THEN
-        UPDATE {schema}.stats SET n_docs = n_docs + _docs, total_length = total_length + _length;
+    IF _docs <> 0 OR _length <> 0 OR _chunks <> 0 THEN
+        UPDATE {schema}.stats
+        SET n_docs = n_docs + _docs, total_length = total_length + _length, n_chunks = n_chunks + _chunks;
     END IF;
     RETURN NULL;
 END

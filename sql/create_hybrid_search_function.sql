@@ -39,7 +39,7 @@ BEGIN
     _candidates := greatest(hybrid_search.candidates, hybrid_search.k);
     _filtered := hybrid_search.prefix IS NOT NULL OR coalesce(hybrid_search.metadata, '{{}}') <> '{{}}'::jsonb;
     _pool := {schema}.chunk_pool(_candidates);
-    PERFORM {schema}.tune_hnsw(_pool, _filtered);
+    PERFORM {schema}.tune_hnsw(_pool, _filtered, _candidates);
     IF _filtered THEN
         SELECT n.narrow, n.admitted INTO _narrow, _admitted FROM ({narrow_filter}) AS n;
     END IF;

@@ -17,7 +17,7 @@ CREATE INDEX documents_doc_id_idx ON {schema}.documents (doc_id);
 ALTER TABLE {schema}.chunks DROP CONSTRAINT chunks_pkey;
 ALTER TABLE {schema}.chunks ADD CONSTRAINT chunks_pkey PRIMARY KEY (id, document_id);
 
--- BM25's N and total length. On one server statement triggers on documents keep a one-row
+-- BM25's N and total length, and the chunk count. On one server statement triggers on documents keep a one-row
 -- table exact; Citus refuses triggers on a distributed table (they would fire on the workers,
 -- one shard at a time, each updating the same row). Instead stats becomes a view: one
 -- distributed count and sum (each shard aggregates its documents in parallel, the coordinator
@@ -28,7 +28,8 @@ DROP TRIGGER documents_stats_update ON {schema}.documents;
 DROP FUNCTION {schema}.maintain_stats_per_statement();
 DROP TABLE {schema}.stats;
 CREATE VIEW {schema}.stats AS
-    SELECT true AS singleton, count(*)::bigint AS n_docs, coalesce(sum(doc_length), 0)::bigint AS total_length
+    SELECT true AS singleton, count(*)::bigint AS n_docs, coalesce(sum(doc_length), 0)::bigint AS total_length,
+           coalesce(sum(chunk_count), 0)::bigint AS n_chunks
     FROM {schema}.documents;
 
 -- BM25's document frequencies, likewise: the postings triggers go and the lexicon becomes a

@@ -104,9 +104,10 @@ def check_consistency(conn: Any, coll: Any, *, locks: bool = True, vector_index:
     )
     expect_none(
         "stats",
-        "SELECT st.n_docs, st.total_length, t.n, t.total FROM {s}.stats st, "
-        "(SELECT count(*) AS n, coalesce(sum(doc_length), 0) AS total FROM {s}.documents) t "
-        "WHERE (st.n_docs, st.total_length) IS DISTINCT FROM (t.n, t.total::int8)",
+        "SELECT st.n_docs, st.total_length, st.n_chunks, t.n, t.total, t.chunks FROM {s}.stats st, "
+        "(SELECT count(*) AS n, coalesce(sum(doc_length), 0) AS total, "
+        "        (SELECT count(*) FROM {s}.chunks) AS chunks FROM {s}.documents) t "
+        "WHERE (st.n_docs, st.total_length, st.n_chunks) IS DISTINCT FROM (t.n, t.total::int8, t.chunks)",
     )
     stats_rows = _rows(conn, "SELECT count(*) FROM {s}.stats", s)[0][0]
     if stats_rows != 1:

@@ -846,8 +846,10 @@ def test_statistics_are_kept_per_statement_and_init_replaces_the_old_row_trigger
         return {r[0] for r in rows}
 
     def exact() -> bool:
-        stats = conn.execute(f'SELECT n_docs, total_length FROM "{s}".stats').fetchone()
-        truth = conn.execute(f'SELECT count(*), coalesce(sum(doc_length), 0) FROM "{s}".documents').fetchone()
+        stats = conn.execute(f'SELECT n_docs, total_length, n_chunks FROM "{s}".stats').fetchone()
+        truth = conn.execute(
+            f'SELECT count(*), coalesce(sum(doc_length), 0), (SELECT count(*) FROM "{s}".chunks) FROM "{s}".documents'
+        ).fetchone()
         return tuple(stats) == tuple(truth)
 
     assert triggers() == {"documents_stats_insert", "documents_stats_delete", "documents_stats_update"}
@@ -860,8 +862,9 @@ def test_statistics_are_kept_per_statement_and_init_replaces_the_old_row_trigger
     ingest_paths(conn, collection, embedder, [str(tmp_path)])
     assert exact()
 
-    # The row trigger of an earlier version, as it was installed.
+    # The row trigger of an earlier version, as it was installed, and its stats row without the chunk count.
     conn.execute(f"""
+        ALTER TABLE "{s}".stats DROP COLUMN n_chunks;
         DROP TRIGGER documents_stats_insert ON "{s}".documents;
         DROP TRIGGER documents_stats_delete ON "{s}".documents;
         DROP TRIGGER documents_stats_update ON "{s}".documents;
@@ -882,6 +885,7 @@ def test_statistics_are_kept_per_statement_and_init_replaces_the_old_row_trigger
     conn.commit()
     make_collection(conn, embedder, collection.name)
     assert triggers() == {"documents_stats_insert", "documents_stats_delete", "documents_stats_update"}
+    assert exact()  # `init` counted the chunks
     (tmp_path / "d3.txt").write_text("rewritten " * 40)
     (tmp_path / "d4.txt").unlink()
     ingest_paths(conn, collection, embedder, [str(tmp_path)], prune=True)

@@ -5,6 +5,7 @@ and upgrades them; an application role can be given one collection only."""
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ def composed_statement(conn: Any, searcher: Any, mode: str, query: str, vector: 
     params = searcher._params(query, vector, options, mode)
     with conn.transaction():
         if mode != "keyword":
-            searcher._tune_hnsw(params["chunk_candidates"], options.filtered)
+            searcher._tune_hnsw(params["chunk_candidates"], options.filtered, params["candidates"])
         with conn.cursor(row_factory=dict_row) as cur:
             return cur.execute(searcher.compose(mode, options), params).fetchall()
 
@@ -148,6 +149,38 @@ def test_a_crowded_semantic_search_still_returns_k_documents_from_the_function(
     assert sorted(r["doc_id"] for r in filtered) == ["zebra-note.txt", "zebras-book.txt"]
 
 
+def test_the_chunk_pool_is_one_chunk_per_document_only_while_every_document_is_one_chunk(
+    conn: Any, embedder: Any, collection: Any, tmp_path: Path
+) -> None:
+    """The semantic branch reads one chunk per document wanted while the stats row's exact count
+    says every document is one chunk (a filtered search then tests half as many chunks), and
+    twice the average per document once one is longer, or when the count is not exact."""
+    from pgvsearch.ingest import ingest_paths
+
+    schema = collection.schema
+
+    def pool(documents: int) -> int:
+        return int(conn.execute(f'SELECT "{schema}".chunk_pool(%s)', (documents,)).fetchone()[0])
+
+    for i in range(6):
+        (tmp_path / f"note-{i}.txt").write_text(f"Short note {i} about otters.\n")
+    ingest_paths(conn, collection, embedder, [str(tmp_path)])
+    assert conn.execute(f'SELECT n_docs, n_chunks FROM "{schema}".stats').fetchone() == (6, 6)
+    assert pool(100) == 100
+    (tmp_path / "long.txt").write_text(" ".join(f"Otter family {i} swam down the river at dusk." for i in range(400)) + "\n")
+    ingest_paths(conn, collection, embedder, [str(tmp_path)])
+    docs, chunks = conn.execute(f'SELECT n_docs, n_chunks FROM "{schema}".stats').fetchone()
+    assert docs == 7 and chunks == conn.execute(f'SELECT count(*) FROM "{schema}".chunks').fetchone()[0] > 7
+    assert pool(100) == 100 * min(10, max(2, math.ceil(2 * chunks / docs)))
+    (tmp_path / "long.txt").unlink()
+    ingest_paths(conn, collection, embedder, [str(tmp_path)], prune=True)
+    assert pool(100) == 100
+    conn.execute(f'ANALYZE "{schema}".chunks')
+    conn.execute(f'UPDATE "{schema}".stats SET n_chunks = NULL')  # not counted: an estimate is not trusted to be exact
+    assert pool(100) == 200
+    conn.rollback()
+
+
 def test_hnsw_settings_last_only_as_long_as_the_call(conn: Any, sample_collection: Any, embedder: Any) -> None:
     """The function sets ef_search (and iterative scans) for its own statements only: an
     application's settings are what they were once it returns, inside a transaction or not."""
@@ -166,6 +199,9 @@ def test_hnsw_settings_last_only_as_long_as_the_call(conn: Any, sample_collectio
         assert conn.execute(f'SELECT "{schema}".tune_hnsw(15, false)').fetchone()[0] == 40
         assert conn.execute("SHOW hnsw.iterative_scan").fetchone()[0] == "off"
         assert conn.execute(f'SELECT "{schema}".tune_hnsw(200, false)').fetchone()[0] == 400  # twice the pool
+        # A pool of one chunk per document searches the graph as deep as one of two.
+        assert conn.execute(f'SELECT "{schema}".tune_hnsw(100, false, 100)').fetchone()[0] == 400
+        assert conn.execute(f'SELECT "{schema}".tune_hnsw(400, false, 100)').fetchone()[0] == 800
         assert conn.execute("SHOW hnsw.iterative_scan").fetchone()[0] == "off"
         assert conn.execute(f'SELECT "{schema}".tune_hnsw(5000, false)').fetchone()[0] == 1000
         assert conn.execute("SHOW hnsw.iterative_scan").fetchone()[0] == "relaxed_order"

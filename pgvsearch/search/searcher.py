@@ -88,12 +88,13 @@ class Searcher:
         assert row is not None
         return int(row[0])
 
-    def _tune_hnsw(self, candidates: int, filtered: bool) -> int:
-        """Apply a search's HNSW settings until the end of the transaction (as the function does
-        for its own duration); the ef_search set."""
+    def _tune_hnsw(self, pool: int, filtered: bool, documents: int) -> int:
+        """Apply the HNSW settings of a search reading ``pool`` chunks for ``documents`` documents
+        until the end of the transaction (as the function does for its own duration); the
+        ef_search set."""
         ensure_search_functions(self.conn, self.coll)
         statement = sql_statement("call_tune_hnsw", schema=self.coll.schema)
-        row = self.conn.execute(statement, {"pool": candidates, "filtered": filtered}).fetchone()
+        row = self.conn.execute(statement, {"pool": pool, "filtered": filtered, "documents": documents}).fetchone()
         assert row is not None
         return int(row[0])
 
