@@ -141,6 +141,42 @@ def test_the_filter_indexes_are_used(settings: Any, filtered_collection: Any) ->
         assert conn.execute(narrow_filter_statement(coll), {"prefix": "f/3/", "meta": "{}"}).fetchone() == (False, None)
 
 
+def test_a_filter_the_planner_sees_as_far_wider_than_the_cap_is_not_counted(settings: Any, filtered_collection: Any) -> None:
+    """filter_is_wide: the planner's estimate of the admitted chunks against the line
+    (pgvsearch.wide_filter_chunks here; by default 4x the cap and a twentieth of the collection,
+    which 5,000 chunks never reach). Clearly wide: the narrow check reads no document and the
+    search takes the index, still finding the exact filtered answer; not clearly wide: counted."""
+    from psycopg import sql
+
+    from pgvsearch.search import SearchOptions, Searcher, vector_literal
+    from pgvsearch.store import connect, narrow_filter_statement
+
+    coll, queries = filtered_collection
+    wide = sql.SQL("SELECT {}.filter_is_wide(%s, %s, 20000)").format(sql.Identifier(coll.schema))
+    cases = {("f/3/", "{}"): True, (None, '{"group": "g3"}'): True, ("f/3/7/", "{}"): False, (None, '{"team": "m417"}'): False,
+             ("f/3/", '{"tenant": "t42"}'): False}
+    with connect(settings) as conn:
+        for (prefix, meta) in cases:
+            assert conn.execute(wide, (prefix, meta)).fetchone()[0] is False  # 5,000 chunks: below the default line
+        conn.execute("SET pgvsearch.wide_filter_chunks = 300")  # 500 documents admitted by 10 %, 50 by 1 %
+        for (prefix, meta), expected in cases.items():
+            assert conn.execute(wide, (prefix, meta)).fetchone()[0] is expected, (prefix, meta)
+            params = {"prefix": prefix, "meta": meta}
+            narrow, admitted = conn.execute(narrow_filter_statement(coll), params).fetchone()
+            assert narrow is not expected and (admitted is None) is expected
+            plan = "\n".join(r[0] for r in conn.execute(sql.SQL("EXPLAIN (ANALYZE, COSTS OFF) ") + narrow_filter_statement(coll), params))
+            scan = [line for line in plan.splitlines() if "documents" in line and "Scan" in line]
+            assert scan and all(("never executed" in line) is expected for line in scan), plan
+        searcher = Searcher(conn, coll)
+        for kw in ({"prefix": "f/3/"}, {"metadata": {"group": "g3"}}):
+            options = SearchOptions(k=10, **kw)
+            for q in queries:
+                embedding = vector_literal(q)
+                truth = _exact(conn, coll, embedding, options, 10)
+                hits = searcher.run("apple river", "semantic", options, embedding=embedding)
+                assert len(hits) == 10 and len({h.doc_id for h in hits} & set(truth)) >= 9, kw
+
+
 @pytest.mark.parametrize("mode", ["semantic", "hybrid"])
 def test_unfiltered_search_finds_the_exact_answer_through_the_index(settings: Any, filtered_collection: Any, mode: str) -> None:
     """Unfiltered, through the HNSW index (for binary storage: its bits, then the full vectors):

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from .collections import INIT_LOCK_KEY, ITERATIVE_SCAN_PGVECTOR, Collection, parse_version
-from .search_sql import count_statement, narrow_filter_statement, search_statement
+from .search_sql import count_statement, filter_estimate_statement, narrow_filter_statement, search_statement
 from .sql import sql_statement
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from psycopg import sql as psql
 
 SEARCH_FUNCTIONS = ("keyword_search", "semantic_search", "hybrid_search")
-HELPER_FUNCTIONS = ("check_search_arguments", "chunk_pool", "tune_hnsw")
+HELPER_FUNCTIONS = ("check_search_arguments", "chunk_pool", "tune_hnsw", "filter_is_wide")
 FUNCTION_DESCRIPTIONS = {
     "keyword_search": "Keyword (BM25) search of collection {name}",
     "semantic_search": "Semantic search of collection {name}, given the query's embedding",
@@ -45,13 +45,14 @@ FUNCTION_DESCRIPTIONS = {
     "check_search_arguments": "The argument checks of collection {name}'s search functions",
     "chunk_pool": "How many nearest chunks collection {name}'s semantic branch reads",
     "tune_hnsw": "The HNSW settings of collection {name}'s semantic branch",
+    "filter_is_wide": "Whether a filter clearly admits too many of collection {name}'s chunks to rank them exactly",
 }
 _PARAMETER = re.compile(r"%\((\w+)\)s")
 SOURCE_FILES = (
     "create_search_hit_type", "create_check_search_arguments_function", "create_chunk_pool_function",
     "create_tune_hnsw_function", "create_keyword_search_function", "create_semantic_search_function",
     "create_hybrid_search_function", "chunk_counts", "count_chunks", "count_documents", "document_filter",
-    "filter_is_narrow", "metadata_pairs_filter",
+    "filter_is_narrow", "metadata_pairs_filter", "create_filter_is_wide_function", "filter_estimate", "prefix_filter",
     "semantic_ranking", "nearest_chunks", "nearest_chunks_binary", "semantic_exact", "keyword_ranking", "keyword_top", "keyword_top_checked", "semantic_only", "keyword_only", "fuse_rrf",
     "fuse_dbsf", "hits",
 )
@@ -100,6 +101,11 @@ def search_functions_ddl(conn: "psycopg.Connection[Any]", coll: Collection, *, i
         sql_statement(
             "create_tune_hnsw_function", schema=coll.schema, iterative_scan=psql.SQL("true" if iterative_scan else "false"),
             rerank=psql.Literal(coll.rerank),
+        ),
+        sql_statement(
+            "create_filter_is_wide_function", schema=coll.schema,
+            chunk_counts=body(sql_statement("chunk_counts", schema=coll.schema), "filter_is_wide"),
+            explain=psql.Literal("EXPLAIN (FORMAT JSON) " + _bind(filter_estimate_statement(coll).as_string(conn), _PLACEHOLDERS)),
         ),
         sql_statement(
             "create_keyword_search_function", **common, **variants("keyword", "keyword_search"),
@@ -170,6 +176,10 @@ def _arguments(conn: "psycopg.Connection[Any]", coll: Collection, function: str)
         "separator_spaces": literal(coll.separator_spaces),
         "schema_name": literal(coll.schema),
     }
+
+
+_PLACEHOLDERS = {"prefix": "$1", "meta": "$2"}
+"""What sql/filter_estimate.sql's parameters become in the EXPLAIN that filter_is_wide runs (EXECUTE ... USING)."""
 
 
 def _bind(text: str, arguments: dict[str, str]) -> str:

@@ -71,7 +71,7 @@ def _one_document() -> "psql.Composed":
     """sql/document_filter.sql as one test of the document aliased ``d``."""
     from psycopg import sql as psql
 
-    return psql.SQL("(\n{}\n)").format(sql_statement("document_filter"))
+    return psql.SQL("(\n{}\n)").format(sql_statement("document_filter", prefix_filter=sql_statement("prefix_filter")))
 
 
 def _document_test(coll: Collection, alias: str) -> "psql.Composed":
@@ -131,6 +131,15 @@ def document_filters(coll: Collection, filtered: bool, *, exact: bool = True,
 def narrow_filter_statement(coll: Collection) -> "psql.Composed":
     """Whether a filter admits few enough chunks to rank them all exactly (``sql/filter_is_narrow.sql``)."""
     return sql_statement("filter_is_narrow", schema=coll.schema, doc_filter=document_filters(coll, True)[2])
+
+
+def filter_estimate_statement(coll: Collection) -> "psql.Composed":
+    """The statement whose estimated rows tell whether a filter is clearly wide
+    (``sql/filter_estimate.sql``, EXPLAINed by ``sql/create_filter_is_wide_function.sql``)."""
+    return sql_statement(
+        "filter_estimate", schema=coll.schema, prefix_filter=sql_statement("prefix_filter"),
+        metadata_pairs_filter=sql_statement("metadata_pairs_filter", schema=coll.schema),
+    )
 
 
 def count_statement(coll: Collection, filtered: bool) -> "psql.Composed":
