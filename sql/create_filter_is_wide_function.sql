@@ -8,9 +8,10 @@
 -- collection. Four times, so that an estimate off by less than 4x never sends a filter the
 -- exact ranking would take to the index; a twentieth, so that in a big collection a wrong
 -- "wide" still admits enough of it (above ~1 %) for the index's iterative scan to find its
--- matches within hnsw.max_scan_tuples. Below the line, or without statistics, or where the
--- plan is not a plain scan (a Citus table: its estimate is a constant), false: the documents
--- are counted. A collection smaller than the line is never explained.
+-- matches within hnsw.max_scan_tuples. Below the line, without statistics, for a JSON null in
+-- the metadata filter, or where the plan is not a plain scan (a Citus table: its estimate is a
+-- constant), false: the documents are counted. A collection smaller than the line is never
+-- explained.
 CREATE OR REPLACE FUNCTION {schema}.filter_is_wide(prefix text, metadata jsonb, cap bigint) RETURNS boolean
 LANGUAGE plpgsql
 AS $function$
@@ -26,7 +27,8 @@ BEGIN
     END IF;
     _line := coalesce(nullif(current_setting('pgvsearch.wide_filter_chunks', true), '')::float8,
                       greatest(4 * filter_is_wide.cap, _chunks / 20));
-    IF _chunks < _line THEN
+    -- A JSON null in a metadata filter ("key missing or null") has no pair to estimate.
+    IF _chunks < _line OR EXISTS (SELECT 1 FROM jsonb_each(filter_is_wide.metadata) AS e WHERE e.value = 'null'::jsonb) THEN
         RETURN false;
     END IF;
     EXECUTE {explain} INTO _plan USING filter_is_wide.prefix, coalesce(filter_is_wide.metadata, '{{}}');

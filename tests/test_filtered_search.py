@@ -154,7 +154,7 @@ def test_a_filter_the_planner_sees_as_far_wider_than_the_cap_is_not_counted(sett
     coll, queries = filtered_collection
     wide = sql.SQL("SELECT {}.filter_is_wide(%s, %s, 20000)").format(sql.Identifier(coll.schema))
     cases = {("f/3/", "{}"): True, (None, '{"group": "g3"}'): True, ("f/3/7/", "{}"): False, (None, '{"team": "m417"}'): False,
-             ("f/3/", '{"tenant": "t42"}'): False}
+             ("f/3/", '{"tenant": "t42"}'): False, (None, '{"group": "g3", "team": null}'): False}
     with connect(settings) as conn:
         for (prefix, meta) in cases:
             assert conn.execute(wide, (prefix, meta)).fetchone()[0] is False  # 5,000 chunks: below the default line
