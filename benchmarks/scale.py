@@ -101,7 +101,7 @@ from pgvsearch.store import (  # noqa: E402
     stop_server,
 )
 from scale_machine import (  # noqa: E402
-    ServerMemory, backend_cpu_seconds, client_peak_rss_mb, machine_info, server_info,
+    ServerMemory, backend_cpu_seconds, client_peak_rss_mb, machine_info, server_info, speed_check,
 )
 from scale_report import check_targets, log, mb, report, summarize  # noqa: E402
 from scale_exact import (  # noqa: E402
@@ -419,8 +419,11 @@ def run_size(conn: psycopg.Connection[Any], n: int, args: argparse.Namespace, vo
     searcher = Searcher(conn, coll)
     scenarios = [Scenario("keyword"), Scenario("semantic"), Scenario("hybrid")] + [
         Scenario(mode, key) for key in FILTER_KEYS for mode in ("semantic", "hybrid")]
+    speed_before = speed_check(conn)
+    log(f"  speed check: {speed_before} ms (benchmarks/scale_machine.py SPEED_CHECK)")
     for scenario in scenarios:
         measure_latency(searcher, scenario, queries, warmup)
+    speed_after = speed_check(conn)
     by_name = {(s.mode, s.filter): s for s in scenarios}
 
     log(f"  exact top-{K} for {len(queries)} queries, unfiltered and under {len(FILTER_KEYS)} filters (sequential scans)")
@@ -462,6 +465,7 @@ def run_size(conn: psycopg.Connection[Any], n: int, args: argparse.Namespace, vo
         "storage": coll.storage,
         "queries": args.queries,
         "reused": kept is not None,
+        "speed_check_ms": {"before": speed_before, "after": speed_after},
         **{key: load_report[key] for key in ("load_s", "load_rows_per_s", "hnsw_build_s", "vacuum_analyze_s")},
         "client_peak_rss_mb": client_peak_rss_mb(),
         **memory.report(),

@@ -151,3 +151,23 @@ def backend_cpu_seconds(conn: psycopg.Connection[Any]) -> float | None:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
+
+
+SPEED_CHECK = "SELECT count(*) FROM (SELECT g % 100000 AS k, sum(g::float8 * 0.5) FROM generate_series(1, 1000000) AS g GROUP BY 1) AS s"
+"""A fixed piece of server work like the keyword branch's (a hash aggregate of a million rows
+into 100,000 groups), timed before and after the queries: this shared VM's speed varies about
+2-3x over a day, and the same collection's figures with it (docs/performance.md)."""
+
+
+def speed_check(conn: psycopg.Connection[Any], repeats: int = 5) -> float:
+    """Median milliseconds of SPEED_CHECK, after one untimed run."""
+    import statistics
+    import time
+
+    conn.execute(SPEED_CHECK).fetchone()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        conn.execute(SPEED_CHECK).fetchone()
+        times.append(time.perf_counter() - started)
+    return round(statistics.median(times) * 1000, 1)
