@@ -35,7 +35,9 @@ same rows again (renamed, its HNSW index rebuilt as the bit index; the load figu
 Resuming: with --home DIR --keep, a collection kept by an earlier run with the same seed and
 generator (DIR/scale_<N>.json records them and the load's figures, written once the load,
 index and ANALYZE are complete) is reused instead of loaded again; the queries are regenerated
-from the seed, their vectors read back from the collection. With --rebuild, a kept collection is
+from the seed, their vectors read back from the collection, and the exact answers recall is
+measured against (sequential scans, ~17 minutes at 1M) are read from DIR/scale_<N>.exact.json
+when an earlier run of the same load computed them. With --rebuild, a kept collection is
 first brought to what this version writes (chunks rewritten by VACUUM FULL, HNSW index built
 again with this version's parameters; the new build time replaces the load's).
 
@@ -381,6 +383,31 @@ def searcher_plan(conn: psycopg.Connection[Any], searcher: Searcher, mode: str, 
         return f"unavailable: {exc}"
 
 
+def exact_answers(conn: psycopg.Connection[Any], coll: Collection, queries: Sequence[SyntheticQuery],
+                  args: argparse.Namespace, name: str, load_report: dict[str, Any]) -> tuple[
+                      list[list[str]], dict[tuple[str, str], list[list[str]]], str]:
+    """The exact top k, unfiltered and under each filter (sequential scans: ~17 minutes at 1M).
+    With --keep they are kept beside the collection (``<name>.exact.json`` in --home) for the
+    same load, seed and queries, so that measuring a kept collection again takes minutes."""
+    key = {"seed": args.seed, "data": data_params(), "queries": len(queries), "load": load_report.get("load_s"),
+           "storage": coll.storage}
+    cache = None if not args.keep or args.home is None else args.home / f"{name}.exact.json"
+    if cache is not None and cache.exists():
+        kept = json.loads(cache.read_text(encoding="utf-8"))
+        if kept.get("key") == key:
+            log(f"  exact top-{K}: kept from an earlier run of this load ({cache.name})")
+            filtered = {(kind, label): kept["filtered"][f"{kind} {label}"] for kind, label in FILTER_KEYS}
+            return kept["truth"], filtered, kept["plan"]
+    log(f"  exact top-{K} for {len(queries)} queries, unfiltered and under {len(FILTER_KEYS)} filters (sequential scans)")
+    truth, plan = exact_neighbours(conn, coll, queries, None)
+    filtered = {key: exact_neighbours(conn, coll, queries, key)[0] for key in FILTER_KEYS}
+    if cache is not None:
+        cache.write_text(json.dumps({"key": key, "truth": truth, "plan": plan,
+                                     "filtered": {f"{kind} {label}": ids for (kind, label), ids in filtered.items()}}) + "\n",
+                         encoding="utf-8")
+    return truth, filtered, plan
+
+
 # --- one size --------------------------------------------------------------------------
 
 
@@ -426,9 +453,7 @@ def run_size(conn: psycopg.Connection[Any], n: int, args: argparse.Namespace, vo
     speed_after = speed_check(conn)
     by_name = {(s.mode, s.filter): s for s in scenarios}
 
-    log(f"  exact top-{K} for {len(queries)} queries, unfiltered and under {len(FILTER_KEYS)} filters (sequential scans)")
-    truth, exact_plan = exact_neighbours(conn, coll, queries, None)
-    filtered_truth = {key: exact_neighbours(conn, coll, queries, key)[0] for key in FILTER_KEYS}
+    truth, filtered_truth, exact_plan = exact_answers(conn, coll, queries, args, name, load_report)
     ef = search_ef(conn, searcher)
     # Binary storage has no index on the vectors themselves: a plain ORDER BY embedding <=> q is exact.
     knn, ann_plan = ({}, "") if coll.storage == "binary" else raw_knn(conn, coll, queries, truth, EF_SEARCH_VALUES + ((ef,) if ef else ()))
