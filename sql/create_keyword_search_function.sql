@@ -2,7 +2,8 @@
 -- through its chunk with most query terms. The statement is sql/hits.sql over
 -- sql/keyword_only.sql over sql/keyword_ranking.sql, with or without sql/document_filter.sql:
 -- the same SQL the CLI composes, which calls this function. A filter that admits few documents
--- (sql/filter_is_narrow.sql) has their ids given to the postings' index with each query term.
+-- (sql/filter_is_narrow.sql) has their ids given to the postings' index with each query term;
+-- one that admits many is tested on the best matches in score order (sql/keyword_top_checked.sql).
 CREATE OR REPLACE FUNCTION {schema}.keyword_search(
     query       text,
     k           integer DEFAULT 10,

@@ -42,7 +42,7 @@ def search_statement(coll: Collection, mode: str, *, fusion: str = "rrf", filter
     else:
         semantic = sql_statement("semantic_ranking", nearest=nearest_chunks(coll, chunk_filter))
 
-    keyword = keyword_ranking(coll, filtered, checked=mode == "hybrid" and not exact, admitted=admitted)
+    keyword = keyword_ranking(coll, filtered, checked=mode != "semantic" and not exact, admitted=admitted)
     if mode == "semantic":
         ranked = sql_statement("semantic_only", semantic=semantic)
     elif mode == "keyword":
@@ -55,7 +55,7 @@ def search_statement(coll: Collection, mode: str, *, fusion: str = "rrf", filter
 def keyword_ranking(coll: Collection, filtered: bool, *, checked: bool, admitted: bool = False) -> "psql.Composed":
     """The keyword branch (``sql/keyword_ranking.sql``). Filtered, it reads the postings of the
     documents the filter admits (``admitted``: given as ``%(admitted)s``), or with ``checked`` (a
-    hybrid search whose filter admits many documents) scores every match and tests the best in
+    keyword or hybrid search whose filter admits many documents) scores every match and tests the best in
     order (``sql/keyword_top_checked.sql``)."""
     from psycopg import sql as psql
 
