@@ -107,7 +107,7 @@ from scale_machine import (  # noqa: E402
 )
 from scale_report import check_targets, log, mb, report, summarize  # noqa: E402
 from scale_exact import (  # noqa: E402
-    K, exact_neighbours, k_rows_share, qualified, raw_knn, recall, short_plan, storage_variants,
+    K, exact_answers, k_rows_share, qualified, raw_knn, recall, short_plan, storage_variants,
 )
 from scale_data import (  # noqa: E402
     CENTROIDS, CHUNK_WORDS, DIMENSION, FILTER_KINDS, FILTER_LEVELS, ISOTROPIC_NORM, LOCAL_SCALE, QUERY_NOISE_NORM,
@@ -383,31 +383,6 @@ def searcher_plan(conn: psycopg.Connection[Any], searcher: Searcher, mode: str, 
         return f"unavailable: {exc}"
 
 
-def exact_answers(conn: psycopg.Connection[Any], coll: Collection, queries: Sequence[SyntheticQuery],
-                  args: argparse.Namespace, name: str, load_report: dict[str, Any]) -> tuple[
-                      list[list[str]], dict[tuple[str, str], list[list[str]]], str]:
-    """The exact top k, unfiltered and under each filter (sequential scans: ~17 minutes at 1M).
-    With --keep they are kept beside the collection (``<name>.exact.json`` in --home) for the
-    same load, seed and queries, so that measuring a kept collection again takes minutes."""
-    key = {"seed": args.seed, "data": data_params(), "queries": len(queries), "load": load_report.get("load_s"),
-           "storage": coll.storage}
-    cache = None if not args.keep or args.home is None else args.home / f"{name}.exact.json"
-    if cache is not None and cache.exists():
-        kept = json.loads(cache.read_text(encoding="utf-8"))
-        if kept.get("key") == key:
-            log(f"  exact top-{K}: kept from an earlier run of this load ({cache.name})")
-            filtered = {(kind, label): kept["filtered"][f"{kind} {label}"] for kind, label in FILTER_KEYS}
-            return kept["truth"], filtered, kept["plan"]
-    log(f"  exact top-{K} for {len(queries)} queries, unfiltered and under {len(FILTER_KEYS)} filters (sequential scans)")
-    truth, plan = exact_neighbours(conn, coll, queries, None)
-    filtered = {key: exact_neighbours(conn, coll, queries, key)[0] for key in FILTER_KEYS}
-    if cache is not None:
-        cache.write_text(json.dumps({"key": key, "truth": truth, "plan": plan,
-                                     "filtered": {f"{kind} {label}": ids for (kind, label), ids in filtered.items()}}) + "\n",
-                         encoding="utf-8")
-    return truth, filtered, plan
-
-
 # --- one size --------------------------------------------------------------------------
 
 
@@ -453,7 +428,11 @@ def run_size(conn: psycopg.Connection[Any], n: int, args: argparse.Namespace, vo
     speed_after = speed_check(conn)
     by_name = {(s.mode, s.filter): s for s in scenarios}
 
-    truth, filtered_truth, exact_plan = exact_answers(conn, coll, queries, args, name, load_report)
+    truth, filtered_truth, exact_plan = exact_answers(
+        conn, coll, queries, FILTER_KEYS,
+        cache=args.home / f"{name}.exact.json" if args.keep and args.home is not None else None,
+        key={"seed": args.seed, "data": data_params(), "queries": len(queries), "load": load_report.get("load_s"),
+             "storage": coll.storage})
     ef = search_ef(conn, searcher)
     # Binary storage has no index on the vectors themselves: a plain ORDER BY embedding <=> q is exact.
     knn, ann_plan = ({}, "") if coll.storage == "binary" else raw_knn(conn, coll, queries, truth, EF_SEARCH_VALUES + ((ef,) if ef else ()))

@@ -5,9 +5,11 @@ binary-quantized index variants (built, measured, dropped)."""
 
 from __future__ import annotations
 
+import json
 import re
 import statistics
 import time
+from pathlib import Path
 from typing import Any, Sequence
 
 import psycopg
@@ -80,6 +82,27 @@ def exact_neighbours(conn: psycopg.Connection[Any], coll: Collection, queries: S
                 raise RuntimeError(f"the exact query used the HNSW index:\n{plan}")
         results.append(ids)
     return results, short_plan(plan)
+
+
+def exact_answers(conn: psycopg.Connection[Any], coll: Collection, queries: Sequence[SyntheticQuery],
+                  filter_keys: Sequence[tuple[str, str]], *, cache: Path | None, key: dict[str, Any]) -> tuple[
+                      list[list[str]], dict[tuple[str, str], list[list[str]]], str]:
+    """The exact top k, unfiltered and under each filter (sequential scans: ~17 minutes at 1M), and
+    the plan. With ``cache`` (scale.py --keep: ``<name>.exact.json`` beside the collection) they
+    are read from there when ``key`` (load, seed, data, queries) matches, else written there, so
+    that measuring a kept collection again takes minutes."""
+    if cache is not None and cache.exists():
+        kept = json.loads(cache.read_text(encoding="utf-8"))
+        if kept.get("key") == key:
+            log(f"  exact top-{K}: kept from an earlier run of this load ({cache.name})")
+            return kept["truth"], {fk: kept["filtered"][" ".join(fk)] for fk in filter_keys}, kept["plan"]
+    log(f"  exact top-{K} for {len(queries)} queries, unfiltered and under {len(filter_keys)} filters (sequential scans)")
+    truth, plan = exact_neighbours(conn, coll, queries, None)
+    filtered = {fk: exact_neighbours(conn, coll, queries, fk)[0] for fk in filter_keys}
+    if cache is not None:
+        cache.write_text(json.dumps({"key": key, "truth": truth, "plan": plan,
+                                     "filtered": {" ".join(fk): ids for fk, ids in filtered.items()}}) + "\n", encoding="utf-8")
+    return truth, filtered, plan
 
 
 def short_plan(plan: str) -> str:
