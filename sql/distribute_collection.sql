@@ -18,8 +18,8 @@ ALTER TABLE {schema}.chunks DROP CONSTRAINT chunks_pkey;
 ALTER TABLE {schema}.chunks ADD CONSTRAINT chunks_pkey PRIMARY KEY (id, document_id);
 
 -- BM25's N and total length, and the chunk count. On one server statement triggers on
--- documents keep a one-row table exact; Citus refuses triggers on a distributed table (they would fire on the workers,
--- one shard at a time, each updating the same row). Instead stats becomes a view: one
+-- documents keep a one-row table exact; Citus refuses triggers on a distributed table (they
+-- would fire on the workers, one shard at a time, each updating the same row). Instead stats becomes a view: one
 -- distributed count and sum (each shard aggregates its documents in parallel, the coordinator
 -- adds them up), always exact and global.
 DROP TRIGGER documents_stats_insert ON {schema}.documents;

@@ -1,6 +1,6 @@
 -- The best documents of the keyword branch (sql/keyword_ranking.sql) under a filter admitting
--- many documents (a keyword or hybrid search's, sql/filter_is_narrow.sql): rather than finding every
--- admitted document first (a tenth of 1,000,000 documents is 100,000 index entries and heap
+-- many documents (a keyword or hybrid search's, sql/filter_is_narrow.sql): rather than finding
+-- every admitted document first (a tenth of 1,000,000 documents is 100,000 index entries and heap
 -- rows), every match is scored and the best are tested in score order until %(candidates)s
 -- pass, each through its document's primary key; with a filter admitting a share s of the
 -- documents that is about candidates / s tests. Only the best 100 x candidates matches are

@@ -55,8 +55,8 @@ def search_statement(coll: Collection, mode: str, *, fusion: str = "rrf", filter
 def keyword_ranking(coll: Collection, filtered: bool, *, checked: bool, admitted: bool = False) -> "psql.Composed":
     """The keyword branch (``sql/keyword_ranking.sql``). Filtered, it reads the postings of the
     documents the filter admits (``admitted``: given as ``%(admitted)s``), or with ``checked`` (a
-    keyword or hybrid search whose filter admits many documents) scores every match and tests the best in
-    order (``sql/keyword_top_checked.sql``)."""
+    keyword or hybrid search whose filter admits many documents) scores every match and tests
+    the best in order (``sql/keyword_top_checked.sql``)."""
     from psycopg import sql as psql
 
     if filtered and checked:
