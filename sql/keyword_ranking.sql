@@ -8,7 +8,11 @@
 -- are two words each, as Lucene's standard tokenizer splits them, not one compound or file path.
 -- Cost is one pass over the query terms' postings (benchmarks/scale.py measures it): per-term
 -- work (df from the lexicon, idf) and per-search constants are computed once, not per posting,
--- and only the top candidates are ranked.
+-- and only the top candidates are ranked. Each term's postings come from the primary key in
+-- document order (sql/term_postings.sql), so the terms are merged and each document's parts
+-- summed as they stream by, instead of hashing every matching document: at 1,000,000 chunks a
+-- query's terms match ~220,000 documents, most of them once, and a hash table of them was most
+-- of the branch's time.
 WITH q AS (
     SELECT lexeme AS term, coalesce(array_length(positions, 1), 1) AS qtf
     FROM unnest(to_tsvector(%(text_config)s::regconfig, translate(%(query)s, %(word_separators)s, %(separator_spaces)s)))
@@ -26,7 +30,8 @@ weights AS MATERIALIZED (
     -- (k1 + 1) * qtf * idf per query term that occurs in the collection. MATERIALIZED: once
     -- per term, whatever order the planner joins the postings and a filter in. LATERAL: one
     -- lookup per term, also where the lexicon is a view (sql/distributed_lexicon.sql).
-    SELECT q.term, (%(k1)s + 1) * q.qtf * ln(1 + (st.n - l.df + 0.5) / (l.df + 0.5)) AS weight
+    SELECT row_number() OVER (ORDER BY q.term) AS slot, q.term,
+           (%(k1)s + 1) * q.qtf * ln(1 + (st.n - l.df + 0.5) / (l.df + 0.5)) AS weight
     FROM q
     CROSS JOIN st
     CROSS JOIN LATERAL (SELECT x.df FROM {schema}.lexicon AS x WHERE x.term = q.term) AS l
@@ -35,12 +40,17 @@ scored AS NOT MATERIALIZED (
     -- NOT MATERIALIZED: sql/keyword_top_checked.sql names it twice, the second time only for a
     -- filter that passes too few of the best; stored, every match went through a tuplestore
     -- on every search (a tenth admitted by --prefix at 1,000,000 chunks: branch p50 44.6 -> 35.6 ms).
-    SELECT p.document_id, sum(w.weight * p.tf / (p.tf + st.a + st.c * p.doc_length)) AS score
-    FROM {schema}.postings AS p
-    JOIN weights AS w USING (term)
-    CROSS JOIN st
-    WHERE {posting_filter}
-    GROUP BY p.document_id
+    -- The branches are sql/term_postings.sql, one per query term, then sql/more_term_postings.sql
+    -- for the terms after them. ORDER BY and OFFSET 0 let the planner only merge them: it cannot
+    -- estimate how many documents a union holds and would otherwise pick a hash table.
+    SELECT m.document_id, sum(m.part) AS score
+    FROM (
+        SELECT u.document_id, u.part
+        FROM ({term_postings}) AS u
+        ORDER BY u.document_id
+        OFFSET 0
+    ) AS m
+    GROUP BY m.document_id
 ),
 top AS (
     -- The best %(candidates)s: sql/keyword_top.sql, or sql/keyword_top_checked.sql where a

@@ -111,6 +111,76 @@ def test_keyword_search_handles_natural_language_questions(conn: Any, sample_col
     assert Searcher(conn, sample_collection).run("billing & issue | (refund) !!! :*", "keyword", SearchOptions(k=3))
 
 
+def _okapi_bm25(conn: Any, coll: Any, query: str, k1: float = 1.2, b: float = 0.75) -> dict[str, float]:
+    """Okapi BM25 of every matching document, computed here from the postings, the lexicon and
+    the stats row (sql/keyword_ranking.sql's formula, written again independently)."""
+    import math
+
+    schema = coll.schema
+    terms = dict(conn.execute(
+        "SELECT lexeme, coalesce(array_length(positions, 1), 1) FROM unnest(to_tsvector(%s::regconfig, translate(%s, %s, %s)))",
+        (coll.text_config, query, coll.word_separators, coll.separator_spaces)).fetchall())
+    n, total = conn.execute(f'SELECT n_docs, total_length FROM "{schema}".stats').fetchone()
+    avgdl = max(total / max(n, 1), 1)
+    scores: dict[str, float] = {}
+    for term, qtf in terms.items():
+        rows = conn.execute(f'SELECT d.doc_id, p.tf, p.doc_length FROM "{schema}".postings AS p '
+                            f'JOIN "{schema}".documents AS d ON d.id = p.document_id WHERE p.term = %s', (term,)).fetchall()
+        if not rows:
+            continue
+        idf = math.log(1 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
+        for doc_id, tf, dl in rows:
+            scores[doc_id] = scores.get(doc_id, 0.0) + qtf * idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
+    return scores
+
+
+@pytest.mark.parametrize("query", [
+    "refund duplicate charge",
+    "billing billing refund",  # a repeated word counts twice
+    # More distinct words than sql/term_postings.sql has branches: the rest share one sorted branch.
+    "password reset account locked two factor recovery codes shipping package damaged courier refund invoice "
+    "subscription cancel export data api token rate limit webhook",
+])
+def test_keyword_scores_are_okapi_bm25_whatever_the_number_of_words(conn: Any, sample_collection: Any, query: str) -> None:
+    from psycopg import sql
+
+    from pgvsearch.search import SearchOptions, Searcher
+    from pgvsearch.search.compose import query_params
+    from pgvsearch.store.search_sql import TERM_SLOTS, search_statement
+
+    expected = _okapi_bm25(conn, sample_collection, query)
+    if "webhook" in query:
+        assert len({t for t in conn.execute(sql.SQL("SELECT lexeme FROM unnest(to_tsvector('english', %s))"), (query,))}) > TERM_SLOTS
+    hits = Searcher(conn, sample_collection).run(query, "keyword", SearchOptions(k=10))
+    best = sorted(expected.items(), key=lambda kv: -kv[1])[:10]
+    assert [h.bm25 for h in hits] == pytest.approx([score for _, score in best], rel=1e-9)
+    assert all(h.bm25 == pytest.approx(expected[h.doc_id], rel=1e-9) for h in hits)
+    # The terms' postings are merged in document order, never hashed.
+    plan = "\n".join(r[0] for r in conn.execute(
+        sql.SQL("EXPLAIN ") + search_statement(sample_collection, "keyword"),
+        query_params(sample_collection, query, None, SearchOptions(k=10), 0)))
+    assert "Merge Append" in plan and "HashAggregate" not in plan, plan
+
+
+def test_documents_with_the_same_words_tie_exactly_and_break_on_their_order(
+        conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
+    """Each part of a score is summed exactly, whatever order the merge yields the terms in."""
+    from pgvsearch.ingest import ingest_paths
+    from pgvsearch.search import SearchOptions, Searcher
+
+    text = "Copper violet meadow signal. River apple lantern copper.\n"
+    for name in ("c.txt", "a.txt", "b.txt", "d.txt"):
+        (tmp_path / name).write_text(text)
+    (tmp_path / "other.txt").write_text("Meadow only.\n")
+    ingest_paths(conn, collection, embedder, [str(tmp_path)])
+    ids = dict(conn.execute(f'SELECT doc_id, id FROM "{collection.schema}".documents').fetchall())
+    hits = Searcher(conn, collection).run("copper violet meadow signal river apple lantern", "keyword", SearchOptions(k=5))
+    tied = hits[:4]
+    assert len({h.bm25 for h in tied}) == 1, [(h.doc_id, h.bm25) for h in tied]
+    assert [h.doc_id for h in tied] == sorted((h.doc_id for h in tied), key=ids.__getitem__)
+    assert hits[4].doc_id == "other.txt" and hits[4].bm25 < tied[0].bm25
+
+
 def test_keyword_search_splits_hyphenated_and_slashed_words(conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
     """'-' and '/' separate words, in documents and queries alike (as Lucene's tokenizer does)."""
     from pgvsearch.ingest import ingest_paths

@@ -1,0 +1,13 @@
+-- The postings of query term number {slot} (sql/keyword_ranking.sql's weights), in document
+-- order, each with its BM25 part: weight * tf / (tf + a + c * dl). The term and its weight are
+-- scalar subqueries, computed once: the index scan keeps (term, document_id) order, and so
+-- one branch per term can be merged by document id rather than hashed. Each part is rounded to
+-- a multiple of 2^-32 so that a document's parts add up exactly, in whatever order the merge
+-- yields them: two documents with the same parts tie exactly, and ties break on the id.
+(SELECT p.document_id,
+        round((SELECT w.weight FROM weights AS w WHERE w.slot = {slot}) * 4294967296
+              * p.tf / (p.tf + (SELECT st.a FROM st) + (SELECT st.c FROM st) * p.doc_length)) / 4294967296 AS part
+ FROM {schema}.postings AS p
+ WHERE p.term = (SELECT w.term FROM weights AS w WHERE w.slot = {slot})
+   AND {posting_filter}
+ ORDER BY p.document_id)
