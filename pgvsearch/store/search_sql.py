@@ -131,7 +131,8 @@ def document_filters(coll: Collection, filtered: bool, *, exact: bool = True,
     doc_filter = psql.SQL("(\n{}AND {})").format(sql_statement("metadata_pairs_filter", schema=coll.schema), one_document)
     if admitted:
         ids = psql.SQL("SELECT unnest(%(admitted)s::bigint[])")
-        posting_filter = psql.SQL("p.document_id = ANY(%(admitted)s::bigint[])")
+        # Read once, as an init plan: the keyword branch names it once per query term.
+        posting_filter = psql.SQL("p.document_id = ANY((SELECT %(admitted)s::bigint[])::bigint[])")
     else:
         ids = psql.SQL("SELECT d.id FROM {}.documents AS d WHERE {}").format(schema, doc_filter)
         posting_filter = psql.SQL("p.document_id IN ({})").format(ids)
