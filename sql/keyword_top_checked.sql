@@ -3,17 +3,25 @@
 -- every admitted document first (a tenth of 1,000,000 documents is 100,000 index entries and heap
 -- rows), every match is scored and the best are tested in score order until %(candidates)s
 -- pass, each through its document's primary key; with a filter admitting a share s of the
--- documents that is about candidates / s tests. Only the best 100 x candidates matches are
--- sorted, in a bounded heap rather than a sort of every match (at 1,000,000 chunks and a
--- tenth admitted: branch p50 95 -> 78 ms). When fewer than candidates of them pass (a filter
--- admitting under one document in a hundred, or whose documents score low), the matches after
--- them are tested in order too: the answer is always the filtered top. OFFSET 0 keeps each
--- test out of its sorted subquery, so that it runs on the sorted rows as they are read.
-WITH best AS MATERIALIZED (
+-- documents that is about candidates / s tests. Only the best `depth` matches are kept, in a
+-- bounded heap rather than a sort of every match (at 1,000,000 chunks and a tenth admitted:
+-- branch p50 95 -> 78 ms): three times candidates / s by the planner's estimate of s
+-- (filter_share), between 10 and 100 times candidates, and 100 times without an estimate (a
+-- heap of 10,000 cost a tenth admitted ~10 ms more than one of 3,000). When fewer than
+-- candidates of them pass (a filter admitting under one document in a hundred, an estimate
+-- far too high, or a filter whose documents score low), the matches after them are tested in
+-- order too: the answer is always the filtered top. OFFSET 0 keeps each test out of its sorted
+-- subquery, so that it runs on the sorted rows as they are read.
+WITH depth AS MATERIALIZED (
+    SELECT %(candidates)s * coalesce(
+               least(100, greatest(10, ceil(3 / nullif({schema}.filter_share(%(prefix)s::text, %(meta)s::jsonb), 0)))), 100
+           )::bigint AS matches
+),
+best AS MATERIALIZED (
     SELECT s.document_id, s.score
     FROM scored AS s
     ORDER BY s.score DESC, s.document_id
-    LIMIT 100 * %(candidates)s
+    LIMIT (SELECT depth.matches FROM depth)
 ),
 passed AS MATERIALIZED (
     SELECT m.document_id, m.score
@@ -29,9 +37,9 @@ FROM (
     SELECT s.document_id, s.score
     FROM scored AS s
     ORDER BY s.score DESC, s.document_id
-    OFFSET 100 * %(candidates)s
+    OFFSET (SELECT depth.matches FROM depth)
 ) AS m
 WHERE (SELECT count(*) FROM passed) < %(candidates)s
-  AND (SELECT count(*) FROM best) = 100 * %(candidates)s
+  AND (SELECT count(*) FROM best) = (SELECT depth.matches FROM depth)
   AND {document_check}
 LIMIT %(candidates)s

@@ -158,6 +158,13 @@ def test_a_filter_the_planner_sees_as_far_wider_than_the_cap_is_not_counted(sett
     with connect(settings) as conn:
         for (prefix, meta) in cases:
             assert conn.execute(wide, (prefix, meta)).fetchone()[0] is False  # 5,000 chunks: below the default line
+        # filter_share, which filter_is_wide and sql/keyword_top_checked.sql read: the estimated
+        # share of documents admitted, near the real one (10 %, 1 %), and no estimate for a null.
+        share = sql.SQL("SELECT {}.filter_share(%s, %s)").format(sql.Identifier(coll.schema))
+        for (prefix, meta), real in {("f/3/", "{}"): 0.1, (None, '{"group": "g3"}'): 0.1, ("f/3/7/", "{}"): 0.01}.items():
+            estimate = conn.execute(share, (prefix, meta)).fetchone()[0]
+            assert real / 3 <= estimate <= real * 3, (prefix, meta, estimate)
+        assert conn.execute(share, (None, '{"group": "g3", "team": null}')).fetchone()[0] is None
         conn.execute("SET pgvsearch.wide_filter_chunks = 300")  # 500 documents admitted by 10 %, 50 by 1 %
         for (prefix, meta), expected in cases.items():
             assert conn.execute(wide, (prefix, meta)).fetchone()[0] is expected, (prefix, meta)

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from psycopg import sql as psql
 
 SEARCH_FUNCTIONS = ("keyword_search", "semantic_search", "hybrid_search")
-HELPER_FUNCTIONS = ("check_search_arguments", "chunk_pool", "tune_hnsw", "filter_is_wide")
+HELPER_FUNCTIONS = ("check_search_arguments", "chunk_pool", "tune_hnsw", "filter_share", "filter_is_wide")
 FUNCTION_DESCRIPTIONS = {
     "keyword_search": "Keyword (BM25) search of collection {name}",
     "semantic_search": "Semantic search of collection {name}, given the query's embedding",
@@ -45,6 +45,7 @@ FUNCTION_DESCRIPTIONS = {
     "check_search_arguments": "The argument checks of collection {name}'s search functions",
     "chunk_pool": "How many nearest chunks collection {name}'s semantic branch reads",
     "tune_hnsw": "The HNSW settings of collection {name}'s semantic branch",
+    "filter_share": "The planner's estimate of the share of collection {name}'s documents a filter admits",
     "filter_is_wide": "Whether a filter clearly admits too many of collection {name}'s chunks to rank them exactly",
 }
 _PARAMETER = re.compile(r"%\((\w+)\)s")
@@ -106,6 +107,7 @@ def search_functions_ddl(conn: "psycopg.Connection[Any]", coll: Collection, *, i
         sql_statement(
             "create_filter_is_wide_function", schema=coll.schema,
             chunk_counts=body(sql_statement("chunk_counts", schema=coll.schema), "filter_is_wide"),
+            chunk_counts_share=body(sql_statement("chunk_counts", schema=coll.schema), "filter_share"),
             explain=psql.Literal("EXPLAIN (FORMAT JSON) " + _bind(filter_estimate_statement(coll).as_string(conn), _PLACEHOLDERS)),
         ),
         sql_statement(

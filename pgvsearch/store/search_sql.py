@@ -66,7 +66,7 @@ def keyword_ranking(coll: Collection, filtered: bool, *, checked: bool, admitted
     from psycopg import sql as psql
 
     if filtered and checked:
-        top = sql_statement("keyword_top_checked", document_check=_document_test(coll, "m"))
+        top = sql_statement("keyword_top_checked", schema=coll.schema, document_check=_document_test(coll, "m"))
         posting_filter: "psql.Composable" = psql.SQL("true")
     else:
         top = sql_statement("keyword_top")
