@@ -68,14 +68,20 @@ def keyword_ranking(coll: Collection, filtered: bool, *, checked: bool, admitted
     if filtered and checked:
         top = sql_statement("keyword_top_checked", schema=coll.schema, document_check=_document_test(coll, "m"))
         posting_filter: "psql.Composable" = psql.SQL("true")
+        score_floor: "psql.Composable" = psql.SQL("true")
     else:
         top = sql_statement("keyword_top")
         posting_filter = document_filters(coll, filtered, admitted=admitted)[1]
-    branches = [sql_statement("term_postings", schema=coll.schema, slot=psql.Literal(slot), posting_filter=posting_filter)
-                for slot in range(1, TERM_SLOTS + 1)]
+        score_floor = psql.SQL("sum(m.part) >= (SELECT f.score FROM floor AS f)")
+
+    def term(slot: int) -> "psql.Composed":
+        return sql_statement("term_postings", schema=coll.schema, slot=psql.Literal(slot), posting_filter=posting_filter)
+
+    branches = [term(slot) for slot in range(1, TERM_SLOTS + 1)]
     branches.append(sql_statement("more_term_postings", schema=coll.schema, slots=psql.Literal(TERM_SLOTS),
                                   posting_filter=posting_filter))
-    return sql_statement("keyword_ranking", schema=coll.schema, term_postings=psql.SQL("\nUNION ALL\n").join(branches), top=top)
+    return sql_statement("keyword_ranking", schema=coll.schema, term_postings=psql.SQL("\nUNION ALL\n").join(branches),
+                         rarest=term(1), score_floor=score_floor, top=top)
 
 
 def _one_document() -> "psql.Composed":
