@@ -9,6 +9,8 @@ Two choices can be compared, each as variant "a" (what pgvsearch does) against v
 * ``--setting NAME=VALUE``: a session setting. a: the server's; b: ``SET NAME = VALUE``, e.g.
   ``pgvsearch.wide_filter_chunks=1e18`` to count every wide filter's documents as pgvsearch did
   before ``filter_is_wide``.
+* ``--against REV``: the code. a: this checkout's composed search statements; b: those of git
+  revision REV (benchmarks/ab_revision.py), both run as the search functions run them.
 
 The variants alternate by round, on the same queries as scale.py (same seed), after one untimed
 pass. Prints each scenario's p50 per variant and how many queries got the same top k from both.
@@ -18,6 +20,7 @@ pass. Prints each scenario's p50 per variant and how many queries got the same t
         semantic:prefix:10% hybrid:prefix:10% hybrid:meta:10% semantic
     .venv/bin/python benchmarks/ab.py --home DIR --setting pgvsearch.wide_filter_chunks=1e18 \\
         hybrid:prefix:10% hybrid:meta:10%
+    .venv/bin/python benchmarks/ab.py --home DIR --queries 40 --against HEAD~1 keyword hybrid hybrid:prefix:10%
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ def main() -> int:
     choice = parser.add_mutually_exclusive_group(required=True)
     choice.add_argument("--pool", action="store_true", help="one nearest chunk per one-chunk document (a) or two (b)")
     choice.add_argument("--setting", metavar="NAME=VALUE", help="the server's setting (a) or this one (b)")
+    choice.add_argument("--against", metavar="REV", help="this checkout's search statements (a) or git revision REV's (b)")
     parser.add_argument("scenarios", nargs="+", help="mode or mode:kind:selectivity, e.g. hybrid:prefix:10%%")
     args = parser.parse_args()
     if args.setting is not None and "=" not in args.setting:
@@ -97,7 +101,17 @@ def main() -> int:
         queries = make_queries(np.random.default_rng([args.seed, args.chunks, 1]), vocab, args.chunks, args.queries,
                                vectors_reader(conn, coll))
         searcher = Searcher(conn, coll)
-        use = pool_choice(conn, coll) if args.pool else setting_choice(conn, args.setting)
+        current = {"variant": "a"}
+        if args.against:
+            from ab_revision import ROOT as TREE, StatementRunner, composed, revision_statements
+
+            runners = {"a": StatementRunner(conn, searcher, composed(TREE, server.conninfo(), coll.name)),
+                       "b": StatementRunner(conn, searcher, revision_statements(args.against, server.conninfo(), coll.name))}
+
+            def use(variant: str) -> None:
+                current["variant"] = variant
+        else:
+            use = pool_choice(conn, coll) if args.pool else setting_choice(conn, args.setting)
         try:
             for name in args.scenarios:
                 mode, *filter_key = name.split(":")
@@ -106,6 +120,8 @@ def main() -> int:
                     return q.filters[tuple(filter_key)].options() if filter_key else SearchOptions()  # type: ignore[attr-defined]
 
                 def run(q: object) -> list[str]:
+                    if args.against:
+                        return runners[current["variant"]].run(q.text, mode, options(q), q.embedding)  # type: ignore[attr-defined]
                     return [h.doc_id for h in searcher.run(q.text, mode, options(q), embedding=q.embedding)]  # type: ignore[attr-defined]
 
                 latencies: dict[str, list[float]] = {v: [] for v in VARIANTS}

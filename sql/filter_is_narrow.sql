@@ -7,7 +7,9 @@
 -- at most N + 1 documents, whatever the filter admits, and none when the planner's estimate
 -- says the filter is far wider than N (sql/create_filter_is_wide_function.sql); when narrow,
 -- their ids (`admitted`) are what the exact ranking reads, so the filter is looked up once per
--- search, not once per branch.
+-- search, not once per branch. In id order: each query term's index scan sorts the ids it is
+-- given, which for ids already in order is one pass (10,000 shuffled ids cost a 1 % keyword
+-- search 40.0 ms p50 against 30.4 sorted at 1,000,000 chunks).
 WITH s AS (SELECT coalesce(nullif(current_setting('pgvsearch.exact_filter_chunks', true), '')::bigint, 20000) AS cap),
 w AS (SELECT {schema}.filter_is_wide(%(prefix)s, %(meta)s, (SELECT s.cap FROM s)) AS wide),
 a AS (
@@ -19,6 +21,6 @@ SELECT n.narrow, CASE WHEN n.narrow THEN n.ids END AS admitted
 FROM (
     SELECT NOT (SELECT w.wide FROM w) AND count(*) <= (SELECT s.cap FROM s)
            AND coalesce(sum(a.chunk_count), 0) <= (SELECT s.cap FROM s) AS narrow,
-           coalesce(array_agg(a.id), '{{}}') AS ids
+           coalesce(array_agg(a.id ORDER BY a.id), '{{}}') AS ids
     FROM a
 ) AS n
