@@ -131,3 +131,18 @@ def test_every_package_is_installed() -> None:
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     folders = {".".join(_dotted(p)) for p in PACKAGE.rglob("__init__.py") if "__pycache__" not in p.parts}
     assert folders <= listed, f"add to pyproject.toml [tool.setuptools] packages: {sorted(folders - listed)}"
+
+
+def test_sql_files_have_no_bare_percent_sign() -> None:
+    """psycopg reads every '%' of a statement run with parameters as a placeholder: a "10 %" in
+    a comment breaks the statement at run time. Only %(name)s, %% and format()'s %I/%L/%s; the
+    create_*.sql files are DDL, run without parameters (RAISE '%', LIKE '%x%' are theirs)."""
+    import re
+
+    problems = []
+    for path in sorted(p for p in (ROOT / "sql").glob("*.sql") if not p.name.startswith("create_")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            rest = re.sub(r"%\(\w+\)s|%%|%[ILs]", "", line)
+            if "%" in rest:
+                problems.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not problems, "\n".join(problems)
