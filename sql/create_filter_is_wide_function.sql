@@ -10,7 +10,7 @@ DECLARE
     _documents float8;
     _plan json;
 BEGIN
-    SELECT cc.documents INTO _documents FROM ({chunk_counts_share}) AS cc;
+    SELECT cc.documents INTO _documents FROM ({chunk_counts}) AS cc;
     IF coalesce(_documents, 0) <= 0
        OR EXISTS (SELECT 1 FROM jsonb_each(filter_share.metadata) AS e WHERE e.value = 'null'::jsonb) THEN
         RETURN NULL;

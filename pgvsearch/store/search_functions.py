@@ -106,8 +106,7 @@ def search_functions_ddl(conn: "psycopg.Connection[Any]", coll: Collection, *, i
         ),
         sql_statement(
             "create_filter_is_wide_function", schema=coll.schema,
-            chunk_counts=body(sql_statement("chunk_counts", schema=coll.schema), "filter_is_wide"),
-            chunk_counts_share=body(sql_statement("chunk_counts", schema=coll.schema), "filter_share"),
+            chunk_counts=body(sql_statement("chunk_counts", schema=coll.schema), "filter_is_wide"),  # filter_share reads it too: it binds no argument
             explain=psql.Literal("EXPLAIN (FORMAT JSON) " + _bind(filter_estimate_statement(coll).as_string(conn), _PLACEHOLDERS)),
         ),
         sql_statement(
