@@ -28,10 +28,11 @@ st AS (
 ),
 weights AS MATERIALIZED (
     -- (k1 + 1) * qtf * idf per query term that occurs in the collection, numbered rarest
-    -- first. MATERIALIZED: once per term. LATERAL: one lookup per term, also where the lexicon
-    -- is a view (sql/distributed_lexicon.sql).
+    -- first, in units of 2^-32 (sql/term_postings.sql): scores are summed in those units and
+    -- divided once, for the best documents only. MATERIALIZED: once per term. LATERAL: one
+    -- lookup per term, also where the lexicon is a view (sql/distributed_lexicon.sql).
     SELECT row_number() OVER (ORDER BY l.df, q.term) AS slot, q.term,
-           (%(k1)s + 1) * q.qtf * ln(1 + (st.n - l.df + 0.5) / (l.df + 0.5)) AS weight
+           (%(k1)s + 1) * q.qtf * ln(1 + (st.n - l.df + 0.5) / (l.df + 0.5)) * 4294967296 AS weight
     FROM q
     CROSS JOIN st
     CROSS JOIN LATERAL (SELECT x.df FROM {schema}.lexicon AS x WHERE x.term = q.term) AS l
@@ -69,6 +70,6 @@ top AS (
     -- filter admitting many documents is tested on the best matches only.
     {top}
 )
-SELECT document_id, score, row_number() OVER (ORDER BY score DESC, document_id) AS rank
+SELECT document_id, score / 4294967296 AS score, row_number() OVER (ORDER BY score DESC, document_id) AS rank
 FROM top
-ORDER BY score DESC, document_id
+ORDER BY top.score DESC, document_id
