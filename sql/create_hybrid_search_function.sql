@@ -43,13 +43,15 @@ BEGIN
     IF _filtered THEN
         SELECT n.narrow, n.admitted INTO _narrow, _admitted FROM ({narrow_filter}) AS n;
     END IF;
+    -- The filter above is planned for its values; the search below once per session (a generic
+    -- plan, as sql/create_keyword_search_function.sql says why: ~2.5 ms a call at 1,000,000 chunks).
+    PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
     IF hybrid_search.fusion = 'dbsf' THEN
         IF _narrow THEN
             RETURN QUERY {dbsf_exact_filtered};
         ELSIF _filtered THEN
             RETURN QUERY {dbsf_filtered};
         ELSE
-            PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);  -- as unfiltered below
             RETURN QUERY {dbsf_unfiltered};
         END IF;
     ELSIF _narrow THEN
@@ -57,9 +59,6 @@ BEGIN
     ELSIF _filtered THEN
         RETURN QUERY {rrf_filtered};
     ELSE
-        -- Unfiltered, one generic plan serves every call of the session (sql/create_keyword_search_function.sql:
-        -- a custom plan took ~2.5 ms a call at 1,000,000 chunks). Local to this call.
-        PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
         RETURN QUERY {rrf_unfiltered};
     END IF;
 END

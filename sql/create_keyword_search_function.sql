@@ -19,24 +19,27 @@ AS $function$
 DECLARE
     _candidates integer;
     _narrow boolean := false;
+    _filtered boolean := false;
     _admitted bigint[];
 BEGIN
     PERFORM {schema}.check_search_arguments(keyword_search.k, keyword_search.candidates,
                                             k1 => keyword_search.k1, b => keyword_search.b);
     _candidates := greatest(keyword_search.candidates, keyword_search.k);
     IF keyword_search.prefix IS NOT NULL OR coalesce(keyword_search.metadata, '{{}}') <> '{{}}'::jsonb THEN
+        -- A custom plan (the function's SET): the filter reads its indexes with its values.
         SELECT n.narrow, n.admitted INTO _narrow, _admitted FROM ({narrow_filter}) AS n;
-        IF _narrow THEN
-            RETURN QUERY {admitted};
-        ELSE
-            RETURN QUERY {filtered};
-        END IF;
+        _filtered := true;
+    END IF;
+    -- The search itself is planned once per session (a generic plan): it reads no filter index
+    -- (the admitted ids are an array; a wide filter is tested per document by primary key), and
+    -- a custom plan took ~2 ms to make for each search of 1,000,000 chunks (docs/performance.md).
+    -- set_config is local to this call: the function's own SET restores the setting on return.
+    PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
+    IF _narrow THEN
+        RETURN QUERY {admitted};
+    ELSIF _filtered THEN
+        RETURN QUERY {filtered};
     ELSE
-        -- Unfiltered, one generic plan serves every call of the session: the custom plan the
-        -- function's SET asks for (for the filters' sake) took ~2 ms to make for each search of
-        -- 1,000,000 chunks (keyword p50 28.3 -> 26.6 ms, docs/performance.md). set_config is
-        -- local to this call: the function's own SET restores the setting when it returns.
-        PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
         RETURN QUERY {unfiltered};
     END IF;
 END
