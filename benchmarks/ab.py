@@ -43,7 +43,7 @@ from psycopg import sql  # noqa: E402
 
 from pgvsearch.search import Searcher, SearchOptions  # noqa: E402
 from pgvsearch.store import Collection, get_collection, start_server  # noqa: E402
-from scale import vectors_reader  # noqa: E402
+from scale_load import vectors_reader  # noqa: E402
 from scale_data import VectorSpace, Vocabulary, make_queries, stop_words  # noqa: E402
 
 VARIANTS = ("a", "b")

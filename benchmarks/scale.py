@@ -70,6 +70,11 @@ size's summary; for several, ``{"sizes": [summary, ...]}``. A summary's keys:
   {"index_mb", "index_bytes_per_chunk", "build_s", "p50_ms", "p95_ms", "recall_at_10",
   "uses_index", "ef_search"}}`` ("vector" is the collection's own index, measured the same way);
 * ``targets``: {name: {"value", "target", "pass"}} for the issue's targets.
+
+Its parts: scale_data.py (the synthetic collection and queries), scale_load.py (loading or
+reusing a kept collection, storage sizes), scale_measure.py (timing one scenario),
+scale_exact.py (exact answers, recall, storage variants), scale_machine.py (machine, server
+and speed check), scale_report.py (summaries, targets, the report).
 """
 
 from __future__ import annotations
@@ -82,9 +87,8 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -97,21 +101,22 @@ from pgvector.psycopg import register_vector  # noqa: E402
 from psycopg import sql  # noqa: E402
 
 from pgvsearch.ingest import write_batch  # noqa: E402
-from pgvsearch.search import Searcher, SearchOptions  # noqa: E402
-from pgvsearch.store import (  # noqa: E402
-    Collection, build_vector_index, drop_collection, drop_vector_index, get_collection, init_collection, start_server,
-    stop_server,
-)
+from pgvsearch.search import Searcher  # noqa: E402
+from pgvsearch.store import drop_collection, init_collection, start_server, stop_server  # noqa: E402
 from scale_machine import (  # noqa: E402
-    ServerMemory, backend_cpu_seconds, client_peak_rss_mb, machine_info, server_info, speed_check,
+    ServerMemory, client_peak_rss_mb, machine_info, server_info, speed_check,
 )
 from scale_report import check_targets, log, mb, report, summarize  # noqa: E402
+from scale_load import (  # noqa: E402
+    convert_kept_vector, kept_state, load, rebuild_kept, reusable, storage_bytes, vectors_reader, write_state,
+)
+from scale_measure import Scenario, keyword_work, measure_latency, search_ef, searcher_plan  # noqa: E402
 from scale_exact import (  # noqa: E402
-    K, exact_answers, k_rows_share, qualified, raw_knn, recall, short_plan, storage_variants,
+    K, exact_answers, k_rows_share, qualified, raw_knn, recall, storage_variants,
 )
 from scale_data import (  # noqa: E402
     CENTROIDS, CHUNK_WORDS, DIMENSION, FILTER_KINDS, FILTER_LEVELS, ISOTROPIC_NORM, LOCAL_SCALE, QUERY_NOISE_NORM,
-    QUERY_WORDS, SUBSPACE_RANK, SyntheticQuery, VectorSpace, Vocabulary, data_params, documents, make_queries,
+    QUERY_WORDS, SUBSPACE_RANK, VectorSpace, Vocabulary, data_params, documents, make_queries,
     stop_words,
 )
 
@@ -120,267 +125,6 @@ MAX_SEQ_LENGTH = 256
 WARMUP_QUERIES = 20
 EF_SEARCH_VALUES = (40, 100, 200)
 RESULTS = ROOT / "benchmarks" / "results" / "scale.json"
-
-
-# --- loading, or reusing a kept collection ---------------------------------------------
-
-
-def load(conn: psycopg.Connection[Any], coll: Collection, rng: np.random.Generator, vocab: Vocabulary,
-         space: VectorSpace, n: int) -> dict[str, Any]:
-    """Load n documents as `pgvsearch ingest` loads an empty collection: HNSW index dropped,
-    built once after the load (pgvsearch.store.build_vector_index); then VACUUM ANALYZE."""
-    drop_vector_index(conn, coll)
-    started = time.perf_counter()
-    generate_seconds = 0.0
-    done = 0
-    batches = documents(rng, vocab, space, n)
-    while True:
-        t0 = time.perf_counter()
-        batch = next(batches, None)
-        generate_seconds += time.perf_counter() - t0
-        if batch is None:
-            break
-        write_batch(conn, coll, batch)
-        done += len(batch.documents)
-        if done % 10_000 == 0 or done == n:
-            log(f"  loaded {done:,}/{n:,} documents ({time.perf_counter() - started:.0f} s)")
-    load_seconds = time.perf_counter() - started
-
-    index_seconds, definition = timed_index_build(conn, coll)
-    assert definition, "chunks_embedding_idx was not built"
-    log(f"  HNSW index built in {index_seconds:.1f} s")
-
-    started = time.perf_counter()
-    for table in ("documents", "chunks", "postings", "stats"):
-        conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(qualified(coll, table)))
-    vacuum_seconds = time.perf_counter() - started
-    return {
-        "load_s": round(load_seconds, 2),
-        "generate_s": round(generate_seconds, 2),
-        "load_rows_per_s": round(n / load_seconds, 1),
-        "hnsw_build_s": round(index_seconds, 2),
-        "vacuum_analyze_s": round(vacuum_seconds, 2),
-        "index_definition": definition,
-        "index_build_settings": "pgvsearch.store.build_vector_index: maintenance_work_mem sized to the chunks "
-                                "(<= 2 GiB), the server's max_parallel_maintenance_workers",
-    }
-
-
-def kept_state(home: Path | None, name: str) -> Path | None:
-    return None if home is None else home / f"{name}.json"
-
-
-def reusable(conn: psycopg.Connection[Any], name: str, n: int, state_file: Path | None, seed: int) -> tuple[Collection, dict[str, Any]] | None:
-    """The kept collection and its load report, if it is complete and made with this seed and generator."""
-    if state_file is None or not state_file.exists():
-        return None
-    state = json.loads(state_file.read_text(encoding="utf-8"))
-    coll = get_collection(conn, name)
-    if coll is None or state.get("seed") != seed or state.get("data") != data_params():
-        return None
-    counts = conn.execute(
-        sql.SQL("SELECT (SELECT count(*) FROM {}), (SELECT count(*) FROM {}), to_regclass(%s) IS NOT NULL").format(
-            qualified(coll, "documents"), qualified(coll, "chunks")),
-        (qualified(coll, "chunks_embedding_idx").as_string(conn),)).fetchone()
-    if counts != (n, n, True):
-        log(f"  kept collection {name!r} is incomplete ({counts}): loading again")
-        return None
-    return coll, state["load"]
-
-
-def convert_kept_vector(conn: psycopg.Connection[Any], args: argparse.Namespace, n: int, name: str) -> Collection | None:
-    """--from-vector: the kept ``scale_<N>`` (vector storage) becomes ``name`` with binary storage
-    instead of loading the same rows again: renamed (registry row and schema), its HNSW index
-    replaced by the bit index build_vector_index builds for binary storage, timed. The rows (and
-    their full vectors) are the same, so the load figures are the vector load's."""
-    source = f"scale_{n}"
-    kept = reusable(conn, source, n, kept_state(args.home, source), args.seed)
-    if kept is None:
-        return None
-    _, load_report = kept
-    log(f"[{n:,} chunks] converting the kept collection {source!r} to {name!r} ({args.storage} storage, same rows)")
-    with conn.transaction():
-        conn.execute("UPDATE pgvsearch.collections SET name = %s, schema_name = %s, storage = %s WHERE name = %s",
-                      (name, f"pgvs_{name}", args.storage, source))
-        conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(f"pgvs_{source}"), sql.Identifier(f"pgvs_{name}")))
-    coll = get_collection(conn, name)
-    assert coll is not None and coll.storage == args.storage
-    drop_vector_index(conn, coll)
-    seconds, definition = timed_index_build(conn, coll)
-    log(f"  {args.storage} HNSW index built in {seconds:.1f} s: {definition}")
-    write_state(args, name, {**load_report, "hnsw_build_s": round(seconds, 2), "index_definition": definition,
-                             "converted_from": source})
-    kept_state(args.home, source).unlink(missing_ok=True)  # type: ignore[union-attr]
-    return coll
-
-
-def timed_index_build(conn: psycopg.Connection[Any], coll: Collection) -> tuple[float, str | None]:
-    """build_vector_index, as ingest builds the index: its seconds and the index's definition."""
-    started = time.perf_counter()
-    build_vector_index(conn, coll)
-    seconds = time.perf_counter() - started
-    row = conn.execute("SELECT pg_get_indexdef(to_regclass(%s))", (qualified(coll, "chunks_embedding_idx").as_string(conn),)).fetchone()
-    return seconds, row[0] if row else None
-
-
-def write_state(args: argparse.Namespace, name: str, load_report: dict[str, Any]) -> None:
-    kept_state(args.home, name).write_text(  # type: ignore[union-attr]
-        json.dumps({"seed": args.seed, "data": data_params(), "load": load_report}, indent=2) + "\n", encoding="utf-8")
-
-
-def rebuild_kept(conn: psycopg.Connection[Any], coll: Collection, args: argparse.Namespace, name: str,
-                 load_report: dict[str, Any]) -> dict[str, Any]:
-    """--rebuild: bring a kept collection to what this version writes, as a user upgrading would:
-    its HNSW index dropped, its chunks rewritten (VACUUM FULL, so that the rows take this
-    version's column storage), the index built again by build_vector_index (with this version's
-    parameters, timed: it becomes the load's hnsw_build_s), then ANALYZE. The state file records it."""
-    drop_vector_index(conn, coll)
-    started = time.perf_counter()
-    conn.execute(sql.SQL("VACUUM (FULL, ANALYZE) {}").format(qualified(coll, "chunks")))
-    rewrite_seconds = time.perf_counter() - started
-    log(f"  chunks rewritten in {rewrite_seconds:.1f} s")
-    seconds, definition = timed_index_build(conn, coll)
-    log(f"  HNSW index built again in {seconds:.1f} s: {definition}")
-    load_report = {**load_report, "hnsw_build_s": round(seconds, 2), "index_definition": definition,
-                   "rebuilt": {"chunks_rewrite_s": round(rewrite_seconds, 2), "hnsw_build_s": round(seconds, 2),
-                               "first_hnsw_build_s": load_report.get("hnsw_build_s")}}
-    write_state(args, name, load_report)
-    return load_report
-
-
-def vectors_reader(conn: psycopg.Connection[Any], coll: Collection) -> Callable[[list[str]], np.ndarray]:
-    statement = sql.SQL(
-        "SELECT d.doc_id, c.embedding::vector FROM {} AS c JOIN {} AS d ON d.id = c.document_id WHERE d.doc_id = ANY(%s)"
-    ).format(qualified(coll, "chunks"), qualified(coll, "documents"))
-
-    def vectors_of(doc_ids: list[str]) -> np.ndarray:
-        found = {doc_id: np.asarray(vec.to_numpy(), dtype=np.float32) for doc_id, vec in conn.execute(statement, (doc_ids,)).fetchall()}
-        return np.stack([found[d] for d in doc_ids])
-
-    return vectors_of
-
-
-def storage_bytes(conn: psycopg.Connection[Any], coll: Collection) -> dict[str, int]:
-    def size(function: str, name: str) -> int:
-        row = conn.execute(sql.SQL("SELECT coalesce({}(to_regclass(%s)), 0)").format(sql.Identifier(function)),
-                           (qualified(coll, name).as_string(conn),)).fetchone()
-        return int(row[0]) if row else 0
-
-    chunks_total = size("pg_total_relation_size", "chunks")
-    sizes = {
-        "chunks_table": size("pg_table_size", "chunks"),
-        "hnsw": size("pg_relation_size", "chunks_embedding_idx"),
-        "gin": size("pg_relation_size", "chunks_tsv_idx"),
-        "documents": size("pg_total_relation_size", "documents"),
-        "postings": size("pg_total_relation_size", "postings"),
-        "lexicon": size("pg_total_relation_size", "lexicon"),
-    }
-    sizes["chunks_other_indexes"] = chunks_total - sizes["chunks_table"] - sizes["hnsw"] - sizes["gin"]
-    sizes["total"] = chunks_total + sizes["documents"] + sizes["postings"] + sizes["lexicon"] + size("pg_total_relation_size", "stats")
-    return sizes
-
-
-# --- measuring -------------------------------------------------------------------------
-
-
-@dataclass
-class Scenario:
-    mode: str
-    filter: tuple[str, str] | None = None  # (kind, selectivity), a key of SyntheticQuery.filters
-    latencies: list[float] = field(default_factory=list)
-    first_pass: list[float] = field(default_factory=list)  # the same queries' untimed-for-targets first run
-    doc_ids: list[list[str]] = field(default_factory=list)
-    server_cpu_seconds: float | None = None
-    client_cpu_seconds: float = 0.0
-    load_average: tuple[float, float] = (0.0, 0.0)
-
-    @property
-    def name(self) -> str:
-        return self.mode if self.filter is None else f"{self.mode}, {self.filter[0]} {self.filter[1]}"
-
-    def options(self, query: SyntheticQuery) -> SearchOptions:
-        return SearchOptions() if self.filter is None else query.filters[self.filter].options()
-
-
-def measure_latency(searcher: Searcher, scenario: Scenario, queries: Sequence[SyntheticQuery],
-                    warmup: Sequence[SyntheticQuery]) -> None:
-    """Time ``queries`` warm, as the issue asks: after the warm-up queries, each query runs once
-    untimed for the record (``first_pass``: its postings, chunks and index pages may still be
-    copied in from the OS cache), then once timed. Run cold, whichever scenario came first paid
-    for reading the pages the others then found in shared buffers (keyword p50 at 1M: 57 ms
-    first, 40 ms again a minute later)."""
-    log(f"  {scenario.name}: warm-up {len(warmup)} + the {len(queries)} queries, then measure them")
-    for q in warmup:
-        searcher.run(q.text, scenario.mode, scenario.options(q), embedding=q.embedding)
-    for q in queries:
-        embedding = None if scenario.mode == "keyword" else q.embedding
-        started = time.perf_counter()
-        searcher.run(q.text, scenario.mode, scenario.options(q), embedding=embedding)
-        scenario.first_pass.append(time.perf_counter() - started)
-    load_before = os.getloadavg()[0]
-    server_before, client_before = backend_cpu_seconds(searcher.conn), time.process_time()
-    for q in queries:
-        options = scenario.options(q)
-        embedding = None if scenario.mode == "keyword" else q.embedding
-        started = time.perf_counter()
-        hits = searcher.run(q.text, scenario.mode, options, embedding=embedding)
-        scenario.latencies.append(time.perf_counter() - started)
-        scenario.doc_ids.append([h.doc_id for h in hits])
-    scenario.client_cpu_seconds = time.process_time() - client_before
-    server_after = backend_cpu_seconds(searcher.conn)
-    if server_before is not None and server_after is not None:
-        scenario.server_cpu_seconds = server_after - server_before
-    scenario.load_average = (load_before, os.getloadavg()[0])
-
-
-def keyword_work(conn: psycopg.Connection[Any], coll: Collection, queries: Sequence[SyntheticQuery]) -> dict[str, Any]:
-    """How many lexemes and postings each keyword query touches (what BM25 in SQL must read)."""
-    statement = sql.SQL(
-        "SELECT count(DISTINCT q.lexeme), count(p.term) "
-        "FROM unnest(to_tsvector(%(cfg)s::regconfig, translate(%(query)s, %(seps)s, %(spaces)s))) AS q "
-        "LEFT JOIN {} AS p ON p.term = q.lexeme"
-    ).format(qualified(coll, "postings"))
-    lexemes, postings = [], []
-    for q in queries:
-        params = {"cfg": coll.text_config, "query": q.text, "seps": coll.word_separators, "spaces": coll.separator_spaces}
-        row = conn.execute(statement, params).fetchone()
-        assert row is not None
-        lexemes.append(int(row[0]))
-        postings.append(int(row[1]))
-    return {
-        "lexemes_mean": round(statistics.fmean(lexemes), 2),
-        "postings_p50": int(np.percentile(postings, 50)),
-        "postings_p95": int(np.percentile(postings, 95)),
-        "postings_max": max(postings),
-    }
-
-
-def search_ef(conn: psycopg.Connection[Any], searcher: Searcher) -> int | None:
-    """The hnsw.ef_search an unfiltered default search sets, or None if this version of the
-    library does not expose it the way this reads it (private methods: a diagnostic only)."""
-    try:
-        params = searcher._params("", None, SearchOptions())
-        with conn.transaction():
-            searcher._tune_hnsw(params["chunk_candidates"], False, params["candidates"])
-            row = conn.execute("SHOW hnsw.ef_search").fetchone()
-        return int(row[0]) if row else None
-    except Exception as exc:  # noqa: BLE001
-        log(f"  (ef_search of the search not readable: {exc})")
-        return None
-
-
-def searcher_plan(conn: psycopg.Connection[Any], searcher: Searcher, mode: str, options: SearchOptions,
-                  query: SyntheticQuery) -> str:
-    """EXPLAIN of the statement the search function runs (Searcher.compose), under the
-    settings it makes; a diagnostic that uses private methods, so it may be unavailable."""
-    try:
-        params = searcher._params(query.text, query.embedding, options, mode)
-        with conn.transaction():
-            searcher._tune_hnsw(params["chunk_candidates"], options.filtered, params["candidates"])
-            rows = conn.execute(sql.SQL("EXPLAIN ") + searcher.compose(mode, options), params).fetchall()
-        return short_plan("\n".join(r[0] for r in rows))
-    except Exception as exc:  # noqa: BLE001
-        return f"unavailable: {exc}"
 
 
 # --- one size --------------------------------------------------------------------------
