@@ -31,23 +31,13 @@ weights AS MATERIALIZED (
     -- first, in units of 2^-32 (sql/term_postings.sql): scores are summed in those units and
     -- divided once, for the best documents only. MATERIALIZED: once per term. LATERAL: one
     -- lookup per term, also where the lexicon is a view (sql/distributed_lexicon.sql).
-    SELECT row_number() OVER (ORDER BY l.df, q.term) AS slot, q.term,
+    SELECT row_number() OVER (ORDER BY l.df, q.term) AS slot, q.term, l.df,
            (%(k1)s + 1) * q.qtf * ln(1 + (st.n - l.df + 0.5) / (l.df + 0.5)) * 4294967296 AS weight
     FROM q
     CROSS JOIN st
     CROSS JOIN LATERAL (SELECT x.df FROM {schema}.lexicon AS x WHERE x.term = q.term) AS l
 ),
-floor AS MATERIALIZED (
-    -- A score the best %(candidates)s documents surely reach: the %(candidates)s-th best part of
-    -- the rarest term alone (its documents score at least that much, and there are that many
-    -- of them), or none when it has fewer postings. Documents below it are dropped as they are
-    -- summed instead of passing through the top-N sort: most matches are documents with one
-    -- common word. Not where a filter is tested after ranking (sql/keyword_top_checked.sql):
-    -- the admitted best may score lower.
-    SELECT coalesce(
-        (SELECT r.part FROM ({rarest}) AS r ORDER BY r.part DESC OFFSET %(candidates)s - 1 LIMIT 1),
-        '-Infinity'::float8) AS score
-),
+{floor},
 scored AS NOT MATERIALIZED (
     -- NOT MATERIALIZED: sql/keyword_top_checked.sql names it twice, the second time only for a
     -- filter that passes too few of the best; stored, every match went through a tuplestore

@@ -5,21 +5,17 @@
 -- pass, each through its document's primary key; with a filter admitting a share s of the
 -- documents that is about candidates / s tests. Only the best `depth` matches are kept, in a
 -- bounded heap rather than a sort of every match (at 1,000,000 chunks and a tenth admitted:
--- branch p50 95 -> 78 ms): three times candidates / s by the planner's estimate of s
--- (filter_share), between 10 and 100 times candidates, and 100 times without an estimate (a
--- heap of 10,000 cost a tenth admitted ~10 ms more than one of 3,000). When fewer than
+-- branch p50 95 -> 78 ms), and those under the floor never reach it
+-- (sql/keyword_floor_checked.sql, which says how deep `depth` is). When fewer than
 -- candidates of them pass (a filter admitting under one document in a hundred, an estimate
 -- far too high, or a filter whose documents score low), the matches after them are tested in
 -- order too: the answer is always the filtered top. OFFSET 0 keeps each test out of its sorted
 -- subquery, so that it runs on the sorted rows as they are read.
-WITH depth AS MATERIALIZED (
-    SELECT %(candidates)s * coalesce(
-               least(100, greatest(10, ceil(3 / nullif({schema}.filter_share(%(prefix)s::text, %(meta)s::jsonb), 0)))), 100
-           )::bigint AS matches
-),
-best AS MATERIALIZED (
+WITH best AS MATERIALIZED (
+    -- The floor (sql/keyword_floor_checked.sql) only drops matches below the best `depth`.
     SELECT s.document_id, s.score
     FROM scored AS s
+    WHERE s.score >= (SELECT f.score FROM floor AS f)
     ORDER BY s.score DESC, s.document_id
     LIMIT (SELECT depth.matches FROM depth)
 ),

@@ -146,7 +146,7 @@ def test_keyword_scores_are_okapi_bm25_whatever_the_number_of_words(conn: Any, s
 
     from pgvsearch.search import SearchOptions, Searcher
     from pgvsearch.search.compose import query_params
-    from pgvsearch.store.search_sql import TERM_SLOTS, search_statement
+    from pgvsearch.store.search_sql import TERM_SLOTS, keyword_ranking, search_statement
 
     expected = _okapi_bm25(conn, sample_collection, query)
     if "webhook" in query:
@@ -164,6 +164,43 @@ def test_keyword_scores_are_okapi_bm25_whatever_the_number_of_words(conn: Any, s
         sql.SQL("EXPLAIN ") + search_statement(sample_collection, "keyword"),
         query_params(sample_collection, query, None, SearchOptions(k=10), 0)))
     assert "Merge Append" in plan and "HashAggregate" not in plan, plan
+    # Under a filter tested after ranking (sql/keyword_top_checked.sql; "" admits every document),
+    # with its own floor (sql/keyword_floor_checked.sql): the same scores.
+    checked = keyword_ranking(sample_collection, True, checked=True)
+    for candidates in (1, 2, 100):
+        params = query_params(sample_collection, query, None, SearchOptions(k=1, candidates=candidates, prefix=""), 0)
+        rows = conn.execute(checked, params).fetchall()
+        best = sorted(expected.values(), reverse=True)[:candidates]
+        assert [r[1] for r in rows] == pytest.approx(best, rel=1e-9), candidates
+
+
+def test_checked_keyword_floor_drops_matches_and_keeps_the_okapi_top(
+        conn: Any, embedder: Any, collection: Any, tmp_path: Path) -> None:
+    """Under a filter tested after ranking, matches under the depth-th best part of the rarest
+    term with that many postings never reach the bounded heap (sql/keyword_floor_checked.sql):
+    they are dropped as summed, and the best are still exactly Okapi BM25's."""
+    from psycopg import sql
+
+    from pgvsearch.ingest import ingest_paths
+    from pgvsearch.search import SearchOptions
+    from pgvsearch.search.compose import query_params
+    from pgvsearch.store.search_sql import keyword_ranking
+
+    for i in range(100):  # "harbor" in every document, a varying number of times; "lantern" in four
+        words = ["harbor"] * (1 + i % 5) + ["filler"] * (i % 13) + (["lantern"] if i % 25 == 0 else [])
+        (tmp_path / f"doc{i:02d}.txt").write_text(" ".join(words) + ".\n")
+    ingest_paths(conn, collection, embedder, [str(tmp_path)])
+    expected = _okapi_bm25(conn, collection, "harbor lantern")
+    checked = keyword_ranking(collection, True, checked=True)
+    for candidates in (1, 6):  # depth: 10 and 60 best matches ("" admits every document); 6: harbor alone too
+        params = query_params(collection, "harbor lantern", None, SearchOptions(k=1, candidates=candidates, prefix=""), 0)
+        rows = conn.execute(checked, params).fetchall()
+        assert [r[1] for r in rows] == pytest.approx(sorted(expected.values(), reverse=True)[:candidates], rel=1e-9, abs=1e-9)  # parts: 2^-32
+        plan = "\n".join(r[0] for r in conn.execute(sql.SQL("EXPLAIN (ANALYZE, COSTS OFF) ") + checked, params))
+        lines = plan.splitlines()
+        at = next(i for i, line in enumerate(lines) if "GroupAggregate" in line)
+        removed = [line for line in lines[at + 1:at + 4] if "Rows Removed by Filter" in line]  # its own Filter
+        assert removed and 0 < int(removed[0].split(": ")[1]) < 100, plan
 
 
 def test_documents_with_the_same_words_tie_exactly_and_break_on_their_order(

@@ -55,8 +55,8 @@ SOURCE_FILES = (
     "create_hybrid_search_function", "chunk_counts", "count_chunks", "count_documents", "document_filter",
     "filter_is_narrow", "metadata_pairs_filter", "create_filter_is_wide_function", "filter_estimate", "prefix_filter",
     "semantic_ranking", "nearest_chunks", "nearest_chunks_binary", "semantic_exact", "keyword_ranking", "term_postings",
-    "more_term_postings", "keyword_top", "keyword_top_checked", "semantic_only", "keyword_only", "fuse_rrf",
-    "fuse_dbsf", "hits",
+    "more_term_postings", "keyword_floor", "keyword_floor_checked", "keyword_top", "keyword_top_checked",
+    "semantic_only", "keyword_only", "fuse_rrf", "fuse_dbsf", "hits",
 )
 """The sql/ files the functions are generated from (tests/test_sql_functions.py checks the list)."""
 

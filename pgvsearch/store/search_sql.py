@@ -62,26 +62,31 @@ def keyword_ranking(coll: Collection, filtered: bool, *, checked: bool, admitted
     """The keyword branch (``sql/keyword_ranking.sql``). Filtered, it reads the postings of the
     documents the filter admits (``admitted``: given as ``%(admitted)s``), or with ``checked`` (a
     keyword or hybrid search whose filter admits many documents) scores every match and tests
-    the best in order (``sql/keyword_top_checked.sql``)."""
+    the best in order (``sql/keyword_top_checked.sql``). Its floor (``sql/keyword_floor.sql``,
+    or ``sql/keyword_floor_checked.sql`` when checked) keeps low scorers out of the top-N heap."""
     from psycopg import sql as psql
+
+    def term(slot: "psql.Composable") -> "psql.Composed":
+        return sql_statement("term_postings", schema=coll.schema, slot=slot, posting_filter=posting_filter)
 
     if filtered and checked:
         top = sql_statement("keyword_top_checked", schema=coll.schema, document_check=_document_test(coll, "m"))
         posting_filter: "psql.Composable" = psql.SQL("true")
         score_floor: "psql.Composable" = psql.SQL("true")
+        # The rarest term with at least `depth` postings (sql/keyword_floor_checked.sql).
+        common = psql.SQL("(SELECT min(w.slot) FROM weights AS w WHERE w.df >= (SELECT d.matches FROM depth AS d))")
+        floor = sql_statement("keyword_floor_checked", schema=coll.schema, common=term(common))
     else:
         top = sql_statement("keyword_top")
         posting_filter = document_filters(coll, filtered, admitted=admitted)[1]
         score_floor = psql.SQL("sum(m.part) >= (SELECT f.score FROM floor AS f)")
+        floor = sql_statement("keyword_floor", rarest=term(psql.Literal(1)))
 
-    def term(slot: int) -> "psql.Composed":
-        return sql_statement("term_postings", schema=coll.schema, slot=psql.Literal(slot), posting_filter=posting_filter)
-
-    branches = [term(slot) for slot in range(1, TERM_SLOTS + 1)]
+    branches = [term(psql.Literal(slot)) for slot in range(1, TERM_SLOTS + 1)]
     branches.append(sql_statement("more_term_postings", schema=coll.schema, slots=psql.Literal(TERM_SLOTS),
                                   posting_filter=posting_filter))
     return sql_statement("keyword_ranking", schema=coll.schema, term_postings=psql.SQL("\nUNION ALL\n").join(branches),
-                         rarest=term(1), score_floor=score_floor, top=top)
+                         floor=floor, score_floor=score_floor, top=top)
 
 
 def _one_document() -> "psql.Composed":
