@@ -5,8 +5,11 @@ the functions can be installed in a collection, so the A/B runs each version's c
 statements directly, as the function would: the narrow-filter check first (this version's, so
 both sides rank the same filter the same way), then the admitted-ids statement for a narrow
 filter or the plain filtered one for a wide filter, the HNSW settings of the call set for the
-transaction. The other revision's statements are composed from a git worktree of it, in a
-subprocess that reads that worktree's sql/ files.
+transaction. Both sides' statements are planned for each call (custom plans): where the
+functions use a generic plan (keyword and hybrid statements, since 4 December) the A/B compares
+the statements, not the planning, which docs/performance.md measured separately. The other
+revision's statements are composed from a git worktree of it, in a subprocess that reads that
+worktree's sql/ files.
 """
 
 from __future__ import annotations

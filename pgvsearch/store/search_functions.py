@@ -106,9 +106,10 @@ def search_functions_ddl(conn: "psycopg.Connection[Any]", coll: Collection, *, i
             "create_tune_hnsw_function", schema=coll.schema, iterative_scan=psql.SQL("true" if iterative_scan else "false"),
             rerank=psql.Literal(coll.rerank),
         ),
+        # filter_share reads chunk_counts too: the body binds no argument, so one serves both.
         sql_statement(
             "create_filter_is_wide_function", schema=coll.schema,
-            chunk_counts=body(sql_statement("chunk_counts", schema=coll.schema), "filter_is_wide"),  # filter_share reads it too: it binds no argument
+            chunk_counts=body(sql_statement("chunk_counts", schema=coll.schema), "filter_is_wide"),
             explain=psql.Literal("EXPLAIN (FORMAT JSON) " + _bind(filter_estimate_statement(coll).as_string(conn), _PLACEHOLDERS)),
         ),
         sql_statement(
