@@ -65,7 +65,8 @@ size's summary; for several, ``{"sizes": [summary, ...]}``. A summary's keys:
 * ``bytes_per_chunk_chunks_table`` (heap + TOAST), ``bytes_per_chunk_hnsw``,
   ``bytes_per_chunk_gin``, ``bytes_per_chunk_chunks_other_indexes``,
   ``bytes_per_chunk_documents`` (with its indexes), ``bytes_per_chunk_postings`` (with its
-  indexes), ``bytes_per_chunk_lexicon``, ``bytes_per_chunk_total``;
+  indexes), ``bytes_per_chunk_lexicon``, ``bytes_per_chunk_document_pairs`` (the narrow filter's
+  metadata pairs, with their index), ``bytes_per_chunk_total``;
 * ``storage_variants``: None, or ``{"vector"|"halfvec"|"binary_rerank_40"|"binary_rerank_100":
   {"index_mb", "index_bytes_per_chunk", "build_s", "p50_ms", "p95_ms", "recall_at_10",
   "uses_index", "ef_search"}}`` ("vector" is the collection's own index, measured the same way);

@@ -47,7 +47,7 @@ def load(conn: psycopg.Connection[Any], coll: Collection, rng: np.random.Generat
     log(f"  HNSW index built in {index_seconds:.1f} s")
 
     started = time.perf_counter()
-    for table in ("documents", "chunks", "postings", "stats"):
+    for table in ("documents", "chunks", "postings", "stats", "document_pairs"):
         conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(qualified(coll, table)))
     vacuum_seconds = time.perf_counter() - started
     return {
@@ -170,7 +170,9 @@ def storage_bytes(conn: psycopg.Connection[Any], coll: Collection) -> dict[str, 
         "documents": size("pg_total_relation_size", "documents"),
         "postings": size("pg_total_relation_size", "postings"),
         "lexicon": size("pg_total_relation_size", "lexicon"),
+        "document_pairs": size("pg_total_relation_size", "document_pairs"),
     }
     sizes["chunks_other_indexes"] = chunks_total - sizes["chunks_table"] - sizes["hnsw"] - sizes["gin"]
-    sizes["total"] = chunks_total + sizes["documents"] + sizes["postings"] + sizes["lexicon"] + size("pg_total_relation_size", "stats")
+    sizes["total"] = (chunks_total + sizes["documents"] + sizes["postings"] + sizes["lexicon"] + sizes["document_pairs"]
+                      + size("pg_total_relation_size", "stats"))
     return sizes

@@ -81,10 +81,10 @@ def report(data: dict[str, Any], k: int, warmup: int) -> str:
                for r in (x["summary"] for x in runs)]),
         "",
         "Bytes per chunk",
-        table(["chunks", "chunks table", "HNSW", "GIN", "chunks other idx", "documents", "postings", "lexicon", "total"],
+        table(["chunks", "chunks table", "HNSW", "GIN", "chunks other idx", "documents", "postings", "lexicon", "pairs", "total"],
               [[f"{r['chunks']:,}"] + [r.get(f"bytes_per_chunk_{p}") for p in
                                        ("chunks_table", "hnsw", "gin", "chunks_other_indexes", "documents", "postings", "lexicon",
-                                        "total")]
+                                        "document_pairs", "total")]
                for r in (x["summary"] for x in runs)]),
         "",
         f"Latency of Searcher.run (k={k}, default options; {data['queries']} queries, each run once before, after {warmup} warm-up; ms). "

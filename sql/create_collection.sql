@@ -18,12 +18,10 @@ CREATE TABLE IF NOT EXISTS {schema}.documents (
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS documents_source_idx ON {schema}.documents (source text_pattern_ops);
 -- Filters (sql/document_filter.sql) find their documents through indexes, not a scan of
--- every document: --prefix through these two pattern indexes (starts_with uses them whatever
--- the database's collation), --meta through a GIN index of the metadata's "key<US>value"
--- pairs, compared as text as the filter compares them.
-CREATE INDEX IF NOT EXISTS documents_doc_id_prefix_idx ON {schema}.documents (doc_id text_pattern_ops);
+-- every document: --prefix through two pattern indexes, --meta through a GIN index of the
+-- metadata's "key<US>value" pairs, compared as text as the filter compares them, and the
+-- table of those pairs that sql/create_filter_indexes.sql adds (with the pattern indexes).
 CREATE OR REPLACE FUNCTION {schema}.metadata_pairs(metadata jsonb) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$

@@ -40,6 +40,13 @@ DROP TRIGGER postings_lexicon_update ON {schema}.postings;
 DROP FUNCTION {schema}.maintain_lexicon_per_statement();
 DROP TABLE {schema}.lexicon;
 
+-- The metadata pairs of the narrow filter lookup, likewise (a view, sql/distributed_lexicon.sql).
+DROP TRIGGER IF EXISTS documents_pairs_insert ON {schema}.documents;
+DROP TRIGGER IF EXISTS documents_pairs_delete ON {schema}.documents;
+DROP TRIGGER IF EXISTS documents_pairs_update ON {schema}.documents;
+DROP FUNCTION IF EXISTS {schema}.maintain_pairs_per_statement();
+DROP TABLE IF EXISTS {schema}.document_pairs;
+
 SELECT create_distributed_table(format('%I.documents', {schema_name})::regclass, 'id');
 SELECT create_distributed_table(format('%I.chunks', {schema_name})::regclass, 'document_id',
                                 colocate_with => format('%I.documents', {schema_name}));

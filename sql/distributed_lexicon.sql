@@ -7,3 +7,10 @@ CREATE OR REPLACE VIEW {schema}.lexicon AS
     SELECT p.term, count(*)::bigint AS df
     FROM {schema}.postings AS p
     GROUP BY p.term;
+
+-- The metadata pairs that a narrow --meta filter looks up (sql/create_filter_indexes.sql),
+-- likewise a view over the distributed documents in place of the trigger-kept table.
+CREATE OR REPLACE VIEW {schema}.document_pairs AS
+    SELECT e.pair, d.id AS document_id, d.chunk_count
+    FROM {schema}.documents AS d
+    CROSS JOIN unnest({schema}.metadata_pairs(d.metadata)) AS e (pair);

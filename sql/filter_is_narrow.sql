@@ -4,17 +4,45 @@
 -- milliseconds per thousand chunks, and every match found. A filter admitting more reads the
 -- HNSW index with pgvector's iterative scan, testing each chunk's document as it comes, which
 -- costs about the same whatever the collection's size. Measured in docs/performance.md. Reads
--- at most N + 1 documents, whatever the filter admits, and none when the planner's estimate
--- says the filter is far wider than N (sql/create_filter_is_wide_function.sql); when narrow,
+-- none of the filter's documents when the planner's estimate says the filter is far wider than
+-- N (sql/create_filter_is_wide_function.sql), and otherwise their ids and chunk counts from
+-- indexes alone where it can (sql/create_filter_indexes.sql): a --prefix alone from the two
+-- pattern indexes' ranges, a --meta alone without nulls from the pairs table (the first pair's
+-- range, each other pair looked up); any other filter tests at most N + 1 documents. When narrow,
 -- their ids (`admitted`) are what the exact ranking reads, so the filter is looked up once per
 -- search, not once per branch. In id order: each query term's index scan sorts the ids it is
 -- given, which for ids already in order is one pass (10,000 shuffled ids cost a keyword
 -- search filtered to a hundredth of 1,000,000 chunks 40.0 ms p50, sorted 30.4).
 WITH s AS (SELECT coalesce(nullif(current_setting('pgvsearch.exact_filter_chunks', true), '')::bigint, 20000) AS cap),
 w AS (SELECT {schema}.filter_is_wide(%(prefix)s, %(meta)s, (SELECT s.cap FROM s)) AS wide),
+m AS (SELECT {schema}.metadata_pairs(%(meta)s::jsonb) AS pairs),
 a AS (
-    SELECT d.id, d.chunk_count FROM {schema}.documents AS d
-    WHERE NOT (SELECT w.wide FROM w) AND {doc_filter}
+    SELECT x.id, x.chunk_count
+    FROM (
+        -- A --prefix alone (a doc_id's or a source's): two index ranges.
+        (SELECT d.id, d.chunk_count FROM {schema}.documents AS d
+         WHERE %(prefix)s::text IS NOT NULL AND coalesce(%(meta)s::jsonb, '{{}}') = '{{}}' AND starts_with(d.doc_id, %(prefix)s)
+         UNION
+         SELECT d.id, d.chunk_count FROM {schema}.documents AS d
+         WHERE %(prefix)s::text IS NOT NULL AND coalesce(%(meta)s::jsonb, '{{}}') = '{{}}' AND starts_with(d.source, %(prefix)s))
+        UNION ALL
+        -- A --meta alone whose values are not null (null: "key missing or null", which has no pair).
+        SELECT p.document_id, p.chunk_count FROM {schema}.document_pairs AS p
+        WHERE coalesce(%(prefix)s::text IS NULL AND jsonb_typeof(%(meta)s::jsonb) = 'object' AND %(meta)s::jsonb <> '{{}}'
+                       AND NOT %(meta)s::jsonb @? '$.* ? (@ == null)', false)
+          AND p.pair = (SELECT m.pairs[1] FROM m)
+          AND ((SELECT cardinality(m.pairs) FROM m) = 1 OR NOT EXISTS (
+              SELECT 1 FROM unnest((SELECT m.pairs[2:] FROM m)) AS r (pair)
+              WHERE NOT EXISTS (SELECT 1 FROM {schema}.document_pairs AS q WHERE q.pair = r.pair AND q.document_id = p.document_id)))
+        UNION ALL
+        -- Any other filter: documents found through the filter's indexes, then tested.
+        SELECT d.id, d.chunk_count FROM {schema}.documents AS d
+        WHERE NOT (%(prefix)s::text IS NOT NULL AND coalesce(%(meta)s::jsonb, '{{}}') = '{{}}')
+          AND NOT coalesce(%(prefix)s::text IS NULL AND jsonb_typeof(%(meta)s::jsonb) = 'object' AND %(meta)s::jsonb <> '{{}}'
+                      AND NOT %(meta)s::jsonb @? '$.* ? (@ == null)', false)
+          AND {doc_filter}
+    ) AS x
+    WHERE NOT (SELECT w.wide FROM w)
     LIMIT (SELECT s.cap FROM s) + 1
 )
 SELECT n.narrow, CASE WHEN n.narrow THEN n.ids END AS admitted

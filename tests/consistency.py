@@ -14,9 +14,9 @@ from typing import Any
 from psycopg import sql
 
 EXPECTED_INDEXES = {
-    "documents_pkey", "documents_doc_id_key", "documents_source_idx", "chunks_pkey",
+    "documents_pkey", "documents_doc_id_key", "documents_source_ids_idx", "documents_doc_id_ids_idx", "chunks_pkey",
     "chunks_document_id_position_key", "chunks_embedding_idx", "chunks_tsv_idx", "postings_pkey",
-    "postings_document_idx", "stats_pkey",
+    "postings_document_idx", "stats_pkey", "document_pairs_pkey",
 }
 
 
@@ -108,6 +108,16 @@ def check_consistency(conn: Any, coll: Any, *, locks: bool = True, vector_index:
         "(SELECT count(*) AS n, coalesce(sum(doc_length), 0) AS total, "
         "        (SELECT count(*) FROM {s}.chunks) AS chunks FROM {s}.documents) t "
         "WHERE (st.n_docs, st.total_length, st.n_chunks) IS DISTINCT FROM (t.n, t.total::int8, t.chunks)",
+    )
+    # The narrow filter's pairs (sql/create_filter_indexes.sql): exactly each document's
+    # metadata pairs, with its chunk count.
+    expect_none(
+        "document pairs",
+        "(SELECT p.pair, p.document_id, p.chunk_count FROM {s}.document_pairs p "
+        " EXCEPT ALL SELECT e.pair, d.id, d.chunk_count FROM {s}.documents d, unnest({s}.metadata_pairs(d.metadata)) e (pair)) "
+        "UNION ALL "
+        "(SELECT e.pair, d.id, d.chunk_count FROM {s}.documents d, unnest({s}.metadata_pairs(d.metadata)) e (pair) "
+        " EXCEPT ALL SELECT p.pair, p.document_id, p.chunk_count FROM {s}.document_pairs p)",
     )
     stats_rows = _rows(conn, "SELECT count(*) FROM {s}.stats", s)[0][0]
     if stats_rows != 1:

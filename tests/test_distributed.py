@@ -178,6 +178,15 @@ def test_distributed_init_shards_by_document_and_keeps_plain_init_as_it_was(scra
         ("trigger", "postings postings_lexicon_insert"),
         ("trigger", "postings postings_lexicon_delete"),
         ("trigger", "postings postings_lexicon_update"),
+        ("relation", "document_pairs r"),
+        ("column", "document_pairs.pair text not null"),
+        ("column", "document_pairs.document_id bigint not null"),
+        ("column", "document_pairs.chunk_count integer not null"),
+        ("constraint", "document_pairs document_pairs_pkey PRIMARY KEY (pair, document_id) INCLUDE (chunk_count)"),
+        ("index", "CREATE UNIQUE INDEX document_pairs_pkey ON pgvs_docs.document_pairs USING btree (pair, document_id) INCLUDE (chunk_count)"),
+        ("trigger", "documents documents_pairs_insert"),
+        ("trigger", "documents documents_pairs_delete"),
+        ("trigger", "documents documents_pairs_update"),
     }
     assert sharded - one_server == {
         ("index", "CREATE INDEX documents_doc_id_idx ON pgvs_docs.documents USING btree (doc_id)"),
@@ -190,6 +199,10 @@ def test_distributed_init_shards_by_document_and_keeps_plain_init_as_it_was(scra
         ("relation", "lexicon v"),
         ("column", "lexicon.term text"),
         ("column", "lexicon.df bigint"),
+        ("relation", "document_pairs v"),
+        ("column", "document_pairs.pair text"),
+        ("column", "document_pairs.document_id bigint"),
+        ("column", "document_pairs.chunk_count integer"),
     }
 
     # The sharded schema still ingests, updates and ranks: BM25's N and avgdl come from the view.
@@ -212,6 +225,8 @@ def test_distributed_init_shards_by_document_and_keeps_plain_init_as_it_was(scra
             one.execute("SELECT n_docs, total_length, n_chunks FROM pgvs_docs.stats").fetchone()
         lexicon = "SELECT term, df FROM pgvs_docs.lexicon ORDER BY term"
         assert conn.execute(lexicon).fetchall() == one.execute(lexicon).fetchall() != []
+        pairs = "SELECT pair, document_id, chunk_count FROM pgvs_docs.document_pairs ORDER BY 1, 2"
+        assert conn.execute(pairs).fetchall() == one.execute(pairs).fetchall()
         # Sharded by a version without a lexicon: `init` gives it the view.
         conn.execute("DROP VIEW pgvs_docs.lexicon")
         conn.commit()

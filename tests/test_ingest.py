@@ -839,9 +839,10 @@ def test_statistics_are_kept_per_statement_and_init_replaces_the_old_row_trigger
 
     s = collection.schema
 
-    def triggers() -> set[str]:
+    def triggers() -> set[str]:  # the stats triggers (documents_pairs_* keep the filter's pairs)
         rows = conn.execute(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", (f'"{s}".documents',)
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal AND tgname LIKE 'documents_stats%%'",
+            (f'"{s}".documents',),
         )
         return {r[0] for r in rows}
 

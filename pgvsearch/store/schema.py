@@ -22,7 +22,7 @@ from .collections import (
     schema_for,
 )
 from .citus import distributed_lexicon, is_distributed
-from .search_functions import install_search_functions
+from .search_functions import create_filter_indexes, install_search_functions
 from .sql import sql_statement
 from .vector_index import repair_vector_index, vector_index_ddl
 
@@ -243,6 +243,7 @@ def _create_schema(conn: "psycopg.Connection[Any]", coll: Collection, *, vector_
             separator_spaces=psql.Literal(coll.separator_spaces),
         )
     )
+    create_filter_indexes(conn, coll)
     if vector_index:
         conn.execute(vector_index_ddl(coll))
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
+from .citus import is_distributed
 from .collections import INIT_LOCK_KEY, ITERATIVE_SCAN_PGVECTOR, Collection, parse_version
 from .search_sql import count_statement, filter_estimate_statement, narrow_filter_statement, search_statement
 from .sql import sql_statement
@@ -216,6 +217,14 @@ def install_search_functions(conn: "psycopg.Connection[Any]", coll: Collection, 
     return fingerprint
 
 
+def create_filter_indexes(conn: "psycopg.Connection[Any]", coll: Collection) -> None:
+    """The indexes a narrow filter's lookup reads (``sql/create_filter_indexes.sql``; idempotent).
+    Not for a collection sharded by Citus, where the pairs are a view (sql/distributed_lexicon.sql)."""
+    from psycopg import sql as psql
+
+    conn.execute(sql_statement("create_filter_indexes", schema=coll.schema, schema_name=psql.Literal(coll.schema)))
+
+
 def _installed(conn: "psycopg.Connection[Any]", coll: Collection) -> tuple[bool, tuple[int, ...]]:
     """Whether ``coll``'s functions are those this pgvsearch generates, and the pgvector version."""
     from psycopg.rows import dict_row
@@ -253,6 +262,9 @@ def ensure_search_functions(conn: "psycopg.Connection[Any]", coll: Collection) -
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (INIT_LOCK_KEY,))
             if not _installed(conn, coll)[0]:  # another process may have installed them meanwhile
+                # A collection made by an earlier version may lack what these functions read.
+                if not is_distributed(conn, coll):
+                    create_filter_indexes(conn, coll)
                 install_search_functions(conn, coll, pgvector)
     except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTransaction) as exc:
         raise ConfigError(
