@@ -8,9 +8,8 @@
 
 -- --prefix: the two pattern indexes carry the id and chunk count, so that each prefix is one
 -- range of one index, read without the table (starts_with uses them whatever the database's
--- collation). They replace the plain pattern indexes of earlier versions.
-DROP INDEX IF EXISTS {schema}.documents_source_idx;
-DROP INDEX IF EXISTS {schema}.documents_doc_id_prefix_idx;
+-- collation). They replace the plain pattern indexes of earlier versions (dropped at the end:
+-- dropping takes a lock that holds readers too).
 CREATE INDEX IF NOT EXISTS documents_source_ids_idx ON {schema}.documents (source text_pattern_ops) INCLUDE (id, chunk_count);
 CREATE INDEX IF NOT EXISTS documents_doc_id_ids_idx ON {schema}.documents (doc_id text_pattern_ops) INCLUDE (id, chunk_count);
 
@@ -80,3 +79,6 @@ CREATE OR REPLACE TRIGGER documents_pairs_delete
 CREATE OR REPLACE TRIGGER documents_pairs_update
     AFTER UPDATE ON {schema}.documents REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION {schema}.maintain_pairs_per_statement();
+
+DROP INDEX IF EXISTS {schema}.documents_source_idx;
+DROP INDEX IF EXISTS {schema}.documents_doc_id_prefix_idx;

@@ -7,8 +7,8 @@
 -- none of the filter's documents when the planner's estimate says the filter is far wider than
 -- N (sql/create_filter_is_wide_function.sql), and otherwise their ids and chunk counts from
 -- indexes alone where it can (sql/create_filter_indexes.sql): a --prefix alone from the two
--- pattern indexes' ranges, a --meta alone without nulls from the pairs table (the first pair's
--- range, each other pair looked up); any other filter tests at most N + 1 documents. When narrow,
+-- pattern indexes' ranges (read whole, then limited), a --meta of one key from the range of its
+-- pair in the pairs table; any other filter tests at most N + 1 documents. When narrow,
 -- their ids (`admitted`) are what the exact ranking reads, so the filter is looked up once per
 -- search, not once per branch. In id order: each query term's index scan sorts the ids it is
 -- given, which for ids already in order is one pass (10,000 shuffled ids cost a keyword
@@ -26,20 +26,22 @@ a AS (
          SELECT d.id, d.chunk_count FROM {schema}.documents AS d
          WHERE %(prefix)s::text IS NOT NULL AND coalesce(%(meta)s::jsonb, '{{}}') = '{{}}' AND starts_with(d.source, %(prefix)s))
         UNION ALL
-        -- A --meta alone whose values are not null (null: "key missing or null", which has no pair).
+        -- A --meta of one key whose value is not null (null: "key missing or null", which has no
+        -- pair) and holds no U+001F (then "key<US>value" names one key and one value): the pair's
+        -- range of document_pairs, in id order, if that is the table a Citus collection lacks.
         SELECT p.document_id, p.chunk_count FROM {schema}.document_pairs AS p
-        WHERE coalesce(%(prefix)s::text IS NULL AND jsonb_typeof(%(meta)s::jsonb) = 'object' AND %(meta)s::jsonb <> '{{}}'
-                       AND NOT %(meta)s::jsonb @? '$.* ? (@ == null)', false)
-          AND p.pair = (SELECT m.pairs[1] FROM m)
-          AND ((SELECT cardinality(m.pairs) FROM m) = 1 OR NOT EXISTS (
-              SELECT 1 FROM unnest((SELECT m.pairs[2:] FROM m)) AS r (pair)
-              WHERE NOT EXISTS (SELECT 1 FROM {schema}.document_pairs AS q WHERE q.pair = r.pair AND q.document_id = p.document_id)))
+        WHERE coalesce(%(prefix)s::text IS NULL AND jsonb_typeof(%(meta)s::jsonb) = 'object'
+                 AND cardinality({schema}.metadata_pairs(%(meta)s::jsonb)) = 1 AND NOT %(meta)s::jsonb @? '$.* ? (@ == null)'
+                 AND strpos(%(meta)s::jsonb::text, '\u001f') = 0, false) AND p.pair = (SELECT m.pairs[1] FROM m)
+          AND (SELECT c.relkind = 'r' FROM pg_class AS c WHERE c.oid = '{schema}.document_pairs'::regclass)
         UNION ALL
         -- Any other filter: documents found through the filter's indexes, then tested.
         SELECT d.id, d.chunk_count FROM {schema}.documents AS d
         WHERE NOT (%(prefix)s::text IS NOT NULL AND coalesce(%(meta)s::jsonb, '{{}}') = '{{}}')
-          AND NOT coalesce(%(prefix)s::text IS NULL AND jsonb_typeof(%(meta)s::jsonb) = 'object' AND %(meta)s::jsonb <> '{{}}'
-                      AND NOT %(meta)s::jsonb @? '$.* ? (@ == null)', false)
+          AND NOT (coalesce(%(prefix)s::text IS NULL AND jsonb_typeof(%(meta)s::jsonb) = 'object'
+                 AND cardinality({schema}.metadata_pairs(%(meta)s::jsonb)) = 1 AND NOT %(meta)s::jsonb @? '$.* ? (@ == null)'
+                 AND strpos(%(meta)s::jsonb::text, '\u001f') = 0, false)
+               AND (SELECT c.relkind = 'r' FROM pg_class AS c WHERE c.oid = '{schema}.document_pairs'::regclass))
           AND {doc_filter}
     ) AS x
     WHERE NOT (SELECT w.wide FROM w)

@@ -51,7 +51,8 @@ def is_distributed(conn: "psycopg.Connection[Any]", coll: Collection) -> bool:
 
 
 def distributed_lexicon(conn: "psycopg.Connection[Any]", coll: Collection) -> None:
-    """The lexicon of a distributed collection: a view counting the sharded postings (idempotent)."""
+    """The lexicon and document_pairs of a distributed collection: views over the sharded
+    postings and documents (idempotent)."""
     conn.execute(sql_statement("distributed_lexicon", schema=coll.schema))
 
 

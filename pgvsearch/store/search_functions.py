@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
-from .citus import is_distributed
+from .citus import distributed_lexicon, is_distributed
 from .collections import INIT_LOCK_KEY, ITERATIVE_SCAN_PGVECTOR, Collection, parse_version
 from .search_sql import count_statement, filter_estimate_statement, narrow_filter_statement, search_statement
 from .sql import sql_statement
@@ -265,6 +265,8 @@ def ensure_search_functions(conn: "psycopg.Connection[Any]", coll: Collection) -
                 # A collection made by an earlier version may lack what these functions read.
                 if not is_distributed(conn, coll):
                     create_filter_indexes(conn, coll)
+                else:
+                    distributed_lexicon(conn, coll)  # the lexicon and document_pairs views
                 install_search_functions(conn, coll, pgvector)
     except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTransaction) as exc:
         raise ConfigError(
