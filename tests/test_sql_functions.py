@@ -292,6 +292,8 @@ def test_a_collection_from_before_the_filter_indexes_gets_them_on_its_first_sear
         (tmp_path / f"{name}.txt").write_text(f"Kestrels hover over meadow {name}.\n")
     ingest_paths(conn, coll, embedder, [str(tmp_path)])
     s = f'"{coll.schema}"'
+    # Analyzed after the bulk load with the other tables (reltuples -1: never).
+    assert conn.execute(f"SELECT reltuples FROM pg_class WHERE oid = '{s}.document_pairs'::regclass").fetchone()[0] >= 0
     conn.execute(f"UPDATE {s}.documents SET metadata = '{{\"team\": \"red\", \"n\": 1}}' WHERE doc_id = 'a.txt'")
     conn.execute(f"UPDATE {s}.documents SET metadata = '{{\"team\": \"blue\"}}' WHERE doc_id = 'b.txt'")
     # What an earlier version made: no pairs, plain pattern indexes, functions of its own.
