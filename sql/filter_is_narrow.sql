@@ -16,6 +16,8 @@
 WITH s AS (SELECT coalesce(nullif(current_setting('pgvsearch.exact_filter_chunks', true), '')::bigint, 20000) AS cap),
 w AS (SELECT {schema}.filter_is_wide(%(prefix)s, %(meta)s, (SELECT s.cap FROM s)) AS wide),
 m AS (SELECT {schema}.metadata_pairs(%(meta)s::jsonb) AS pairs),
+-- document_pairs is the table sql/create_filter_indexes.sql keeps, or the view a Citus collection has.
+t AS (SELECT c.relkind = 'r' AS kept FROM pg_class AS c WHERE c.oid = '{schema}.document_pairs'::regclass),
 a AS (
     SELECT x.id, x.chunk_count
     FROM (
@@ -26,22 +28,15 @@ a AS (
          SELECT d.id, d.chunk_count FROM {schema}.documents AS d
          WHERE %(prefix)s::text IS NOT NULL AND coalesce(%(meta)s::jsonb, '{{}}') = '{{}}' AND starts_with(d.source, %(prefix)s))
         UNION ALL
-        -- A --meta of one key whose value is not null (null: "key missing or null", which has no
-        -- pair) and holds no U+001F (then "key<US>value" names one key and one value): the pair's
-        -- range of document_pairs, in id order, if that is the table a Citus collection lacks.
+        -- A --meta of one pair (sql/metadata_one_pair.sql): the pair's range of document_pairs,
+        -- in id order, where it is the table.
         SELECT p.document_id, p.chunk_count FROM {schema}.document_pairs AS p
-        WHERE coalesce(%(prefix)s::text IS NULL AND jsonb_typeof(%(meta)s::jsonb) = 'object'
-                 AND cardinality({schema}.metadata_pairs(%(meta)s::jsonb)) = 1 AND NOT %(meta)s::jsonb @? '$.* ? (@ == null)'
-                 AND strpos(%(meta)s::jsonb::text, '\u001f') = 0, false) AND p.pair = (SELECT m.pairs[1] FROM m)
-          AND (SELECT c.relkind = 'r' FROM pg_class AS c WHERE c.oid = '{schema}.document_pairs'::regclass)
+        WHERE {one_pair} AND p.pair = (SELECT m.pairs[1] FROM m) AND (SELECT t.kept FROM t)
         UNION ALL
         -- Any other filter: documents found through the filter's indexes, then tested.
         SELECT d.id, d.chunk_count FROM {schema}.documents AS d
         WHERE NOT (%(prefix)s::text IS NOT NULL AND coalesce(%(meta)s::jsonb, '{{}}') = '{{}}')
-          AND NOT (coalesce(%(prefix)s::text IS NULL AND jsonb_typeof(%(meta)s::jsonb) = 'object'
-                 AND cardinality({schema}.metadata_pairs(%(meta)s::jsonb)) = 1 AND NOT %(meta)s::jsonb @? '$.* ? (@ == null)'
-                 AND strpos(%(meta)s::jsonb::text, '\u001f') = 0, false)
-               AND (SELECT c.relkind = 'r' FROM pg_class AS c WHERE c.oid = '{schema}.document_pairs'::regclass))
+          AND NOT ({one_pair} AND (SELECT t.kept FROM t))
           AND {doc_filter}
     ) AS x
     WHERE NOT (SELECT w.wide FROM w)

@@ -54,9 +54,9 @@ SOURCE_FILES = (
     "create_search_hit_type", "create_check_search_arguments_function", "create_chunk_pool_function",
     "create_tune_hnsw_function", "create_keyword_search_function", "create_semantic_search_function",
     "create_hybrid_search_function", "chunk_counts", "count_chunks", "count_documents", "document_filter",
-    "filter_is_narrow", "metadata_pairs_filter", "create_filter_is_wide_function", "filter_estimate", "prefix_filter",
-    "semantic_ranking", "nearest_chunks", "nearest_chunks_binary", "semantic_exact", "keyword_ranking", "term_postings",
-    "more_term_postings", "keyword_floor", "keyword_floor_checked", "keyword_top", "keyword_top_checked",
+    "filter_is_narrow", "metadata_one_pair", "metadata_pairs_filter", "create_filter_is_wide_function", "filter_estimate",
+    "prefix_filter", "semantic_ranking", "nearest_chunks", "nearest_chunks_binary", "semantic_exact", "keyword_ranking",
+    "term_postings", "more_term_postings", "keyword_floor", "keyword_floor_checked", "keyword_top", "keyword_top_checked",
     "semantic_only", "keyword_only", "fuse_rrf", "fuse_dbsf", "hits",
 )
 """The sql/ files the functions are generated from (tests/test_sql_functions.py checks the list)."""

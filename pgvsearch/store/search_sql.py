@@ -153,7 +153,8 @@ def document_filters(coll: Collection, filtered: bool, *, exact: bool = True,
 
 def narrow_filter_statement(coll: Collection) -> "psql.Composed":
     """Whether a filter admits few enough chunks to rank them all exactly (``sql/filter_is_narrow.sql``)."""
-    return sql_statement("filter_is_narrow", schema=coll.schema, doc_filter=document_filters(coll, True)[2])
+    return sql_statement("filter_is_narrow", schema=coll.schema, doc_filter=document_filters(coll, True)[2],
+                         one_pair=sql_statement("metadata_one_pair", schema=coll.schema))
 
 
 def filter_estimate_statement(coll: Collection) -> "psql.Composed":
