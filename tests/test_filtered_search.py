@@ -258,7 +258,7 @@ def test_wide_filter_keyword_branch_tests_the_best_matches_only(settings: Any, f
     from pgvsearch.search import SearchOptions
     from pgvsearch.search.compose import query_params
     from pgvsearch.store import connect
-    from pgvsearch.store.search_sql import keyword_ranking, narrow_filter_statement
+    from pgvsearch.store.search_sql import TERM_SLOTS, keyword_ranking, narrow_filter_statement
 
     coll, _ = filtered_collection
     checked = keyword_ranking(coll, True, checked=True)
@@ -283,6 +283,13 @@ def test_wide_filter_keyword_branch_tests_the_best_matches_only(settings: Any, f
                     assert len(rows) == min(candidates, len(admitted)), (label, query, candidates)
                     assert {r[0] for r in rows} <= {a[0] for a in admitted}, (label, query)
                     assert [r[2] for r in rows] == list(range(1, len(rows) + 1))
+        # Given the ids, a branch past the query's one term is never started: it would prepare
+        # the ids for a scan of no term (sql/term_postings.sql's gate).
+        params = query_params(coll, "meadow", None, SearchOptions(prefix="f/3/"), 200)
+        params["admitted"] = conn.execute(narrow_filter_statement(coll), params).fetchone()[1]
+        plan = "\n".join(r[0] for r in conn.execute(sql.SQL("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) ") + given_ids, params))
+        scans = [line for line in plan.splitlines() if re.search(r"Scan .*on postings", line)]
+        assert sum("never executed" in line for line in scans) >= TERM_SLOTS - 1, plan
         plan = "\n".join(r[0] for r in conn.execute(sql.SQL("EXPLAIN ") + checked, query_params(
             coll, "apple", None, SearchOptions(prefix="f/3/"), 200)))
         assert "documents_pkey" in plan, plan  # each tested document through its primary key

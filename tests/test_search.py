@@ -164,6 +164,15 @@ def test_keyword_scores_are_okapi_bm25_whatever_the_number_of_words(conn: Any, s
         sql.SQL("EXPLAIN ") + search_statement(sample_collection, "keyword"),
         query_params(sample_collection, query, None, SearchOptions(k=10), 0)))
     assert "Merge Append" in plan and "HashAggregate" not in plan, plan
+    # A branch past the query's terms reads nothing (its term is NULL: the index is never
+    # searched), and no gate stands between the postings and the merge (sql/term_postings.sql).
+    plan = "\n".join(r[0] for r in conn.execute(
+        sql.SQL("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) ") + search_statement(sample_collection, "keyword"),
+        query_params(sample_collection, query, None, SearchOptions(k=10), 0)))
+    distinct_terms = len({r[0] for r in conn.execute("SELECT lexeme FROM unnest(to_tsvector('english', %s))", (query,))})
+    if distinct_terms < TERM_SLOTS:
+        assert plan.count("Index Searches: 0") >= TERM_SLOTS - distinct_terms, plan
+    assert "One-Time Filter" not in plan, plan
     # Under a filter tested after ranking (sql/keyword_top_checked.sql; "" admits every document),
     # with its own floor (sql/keyword_floor_checked.sql): the same scores.
     checked = keyword_ranking(sample_collection, True, checked=True)
