@@ -113,20 +113,29 @@ class StreamingPair:
     # -- replication ------------------------------------------------------------------------
     def wait_for_replay(self, timeout: float = 30.0) -> None:
         """Until the replica has replayed everything the primary has written so far."""
+        self._wait_for("pg_last_wal_replay_lsn", "replay", timeout)
+
+    def wait_for_receipt(self, timeout: float = 30.0) -> None:
+        """Until the replica has received (not necessarily replayed) what the primary has written so far."""
+        self._wait_for("pg_last_wal_receive_lsn", "receive", timeout)
+
+    def _wait_for(self, position: str, what: str, timeout: float) -> None:
         import psycopg
+        from psycopg import sql
 
         with psycopg.connect(self.primary_dsn, autocommit=True) as primary:
             row = primary.execute("SELECT pg_current_wal_lsn()").fetchone()
             assert row is not None
             target = row[0]
         deadline = time.monotonic() + timeout
+        reached = sql.SQL("SELECT {}() >= %s::pg_lsn").format(sql.Identifier(position))
         with psycopg.connect(self.replica_dsn, autocommit=True) as replica:
             while True:
-                done = replica.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (target,)).fetchone()
+                done = replica.execute(reached, (target,)).fetchone()
                 if done and done[0]:
                     return
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"the replica did not replay up to {target} within {timeout:.0f}s")
+                    raise TimeoutError(f"the replica did not {what} up to {target} within {timeout:.0f}s")
                 time.sleep(0.05)
 
     def _pg(self, program: str, *args: str, timeout: float) -> None:

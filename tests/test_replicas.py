@@ -114,6 +114,46 @@ def test_a_lagging_replica_falls_back_to_the_primary_with_one_note(pair: Streami
     assert result.returncode == 0 and notes(result) == [], result.stderr
 
 
+def test_a_replica_behind_only_by_a_record_just_received_is_read(pair: StreamingPair, tmp_path: Path) -> None:
+    """After an idle spell, the age of the last replayed transaction is no lag: a standby that
+    replays what it had received within a moment is read, with no note; one that does not is
+    skipped (the test above keeps replay paused)."""
+    import threading
+    import time
+
+    import psycopg
+
+    from pgvsearch.config import Settings
+    from pgvsearch.store import connect_for_reading, replica_health
+
+    def resume_replay() -> None:
+        with psycopg.connect(pair.replica_dsn, autocommit=True) as other:
+            other.execute("SELECT pg_wal_replay_resume()")
+
+    settings = Settings(dsn=pair.primary_dsn, dsn_source="option", home=tmp_path, collection="rep",
+                        read_dsns=(pair.replica_dsn,), read_dsn_source="option", max_lag=1.0)
+    resume = threading.Timer(0.1, resume_replay)
+    with psycopg.connect(pair.replica_dsn, autocommit=True) as replica:
+        replica.execute("SELECT pg_wal_replay_pause()")
+        try:
+            with psycopg.connect(pair.primary_dsn, autocommit=True) as primary:
+                primary.execute("CREATE TABLE IF NOT EXISTS public.replay_probe (x int)")
+                primary.execute("INSERT INTO public.replay_probe VALUES (1)")
+            pair.wait_for_receipt()
+            time.sleep(1.2)  # the last replayed transaction is now older than --max-lag 1
+            health = replica_health(replica, "replica", "rep")
+            assert health.received is not None and health.lag is not None and health.lag > 1, health
+            said: list[str] = []
+            resume.start()  # replay resumes while the standby's health is being read
+            with connect_for_reading(settings, notice=said.append) as conn:
+                assert said == []
+                assert conn.execute("SELECT pg_is_in_recovery()").fetchone() == (True,)
+        finally:
+            resume.cancel()
+            replica.execute("SELECT pg_wal_replay_resume()")
+    pair.wait_for_replay()
+
+
 def test_a_read_dsn_that_is_a_primary_works_with_a_note(pair: StreamingPair) -> None:
     result = read(pair, "keyword", "refund", "-c", "rep", "-f", "json", read_dsn=pair.primary_dsn)
     assert result.returncode == 0 and result.stdout.strip(), result.stderr

@@ -11,6 +11,7 @@ unannounced. ``init``, ``ingest`` and ``drop`` write, and always use :func:`conn
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -38,6 +39,8 @@ class ReplicaHealth:
     """Seconds its replay is behind the primary (0 when caught up and streaming); None: unknown."""
     streaming: bool
     has_collection: bool
+    received: str | None = None
+    """The WAL position its receiver had got, when its replay had not reached it (else None)."""
 
     def problem(self, collection: str, max_lag: float) -> str | None:
         """Why a query must not read here, or None when it may."""
@@ -68,7 +71,35 @@ def replica_health(conn: "psycopg.Connection[Any]", where: str, collection: str)
     else:
         lag = None if row["replay_age"] is None else max(0.0, row["replay_age"])  # an upper bound
     return ReplicaHealth(where=where, in_recovery=row["in_recovery"], lag=lag, streaming=streaming,
-                         has_collection=row["has_collection"])
+                         has_collection=row["has_collection"],
+                         received=row["received"] if row["in_recovery"] and not row["caught_up"] else None)
+
+
+REPLAY_SETTLE_SECONDS = 0.3
+"""How long a streaming standby that looks behind is given to replay what it had received.
+
+Not caught up, a standby's lag is read as the age of the last transaction it replayed: after an
+idle minute, a record that arrived a millisecond ago (a checkpoint's, a snapshot of running
+transactions) would make it a minute behind. If it replays what it had received within this
+moment, it is at most that far behind. A standby really behind costs each read this long before
+the next read DSN is tried."""
+
+
+def settled(conn: "psycopg.Connection[Any]", health: ReplicaHealth, within: float = REPLAY_SETTLE_SECONDS) -> ReplicaHealth:
+    """``health`` again once the standby has replayed what it had received, with the seconds that
+    took as its lag; unchanged when it does not within ``within`` seconds, or is not streaming."""
+    if health.received is None or not health.streaming:
+        return health
+    statement = sql_statement("replica_replayed")
+    started = time.monotonic()
+    while True:
+        row = conn.execute(statement, {"received": health.received}).fetchone()
+        waited = time.monotonic() - started
+        if row is not None and row[0]:
+            return dataclasses.replace(health, lag=waited, received=None)
+        if waited >= within:
+            return health
+        time.sleep(0.02)
 
 
 def read_settings(settings: Settings, dsn: str) -> Settings:
@@ -105,6 +136,8 @@ def connect_for_reading(settings: Settings, *, notice: Callable[[str], None] | N
             continue
         try:
             health = replica_health(conn, where, settings.collection)
+            if health.has_collection and health.lag is not None and health.lag > settings.max_lag:
+                health = settled(conn, health, min(REPLAY_SETTLE_SECONDS, settings.max_lag))
         except Exception as exc:  # noqa: BLE001 - any failure here means: read elsewhere, and say why
             conn.close()
             from ..redact import redact_secrets
