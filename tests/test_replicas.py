@@ -114,26 +114,33 @@ def test_a_lagging_replica_falls_back_to_the_primary_with_one_note(pair: Streami
     assert result.returncode == 0 and notes(result) == [], result.stderr
 
 
-def test_a_replica_behind_only_by_a_record_just_received_is_read(pair: StreamingPair, tmp_path: Path) -> None:
+def test_a_replica_behind_only_by_a_record_just_received_is_read(pair: StreamingPair, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """After an idle spell, the age of the last replayed transaction is no lag: a standby that
     replays what it had received within a moment is read, with no note; one that does not is
     skipped (the test above keeps replay paused)."""
-    import threading
     import time
 
     import psycopg
 
     from pgvsearch.config import Settings
-    from pgvsearch.store import connect_for_reading, replica_health
-
-    def resume_replay() -> None:
-        with psycopg.connect(pair.replica_dsn, autocommit=True) as other:
-            other.execute("SELECT pg_wal_replay_resume()")
+    from pgvsearch.store import replicas
 
     settings = Settings(dsn=pair.primary_dsn, dsn_source="option", home=tmp_path, collection="rep",
                         read_dsns=(pair.replica_dsn,), read_dsn_source="option", max_lag=1.0)
-    resume = threading.Timer(0.1, resume_replay)
+    first_readings: list[Any] = []
     with psycopg.connect(pair.replica_dsn, autocommit=True) as replica:
+
+        def health_then_resume(conn: Any, where: str, collection: str) -> Any:
+            # Replay resumes right after the standby was found behind: only the moment given to
+            # it to replay what it had received (replicas.settled) can tell it is not.
+            health = original(conn, where, collection)
+            first_readings.append(health)
+            replica.execute("SELECT pg_wal_replay_resume()")
+            return health
+
+        original = replicas.replica_health
+        monkeypatch.setattr(replicas, "replica_health", health_then_resume)
         replica.execute("SELECT pg_wal_replay_pause()")
         try:
             with psycopg.connect(pair.primary_dsn, autocommit=True) as primary:
@@ -141,15 +148,13 @@ def test_a_replica_behind_only_by_a_record_just_received_is_read(pair: Streaming
                 primary.execute("INSERT INTO public.replay_probe VALUES (1)")
             pair.wait_for_receipt()
             time.sleep(1.2)  # the last replayed transaction is now older than --max-lag 1
-            health = replica_health(replica, "replica", "rep")
-            assert health.received is not None and health.lag is not None and health.lag > 1, health
             said: list[str] = []
-            resume.start()  # replay resumes while the standby's health is being read
-            with connect_for_reading(settings, notice=said.append) as conn:
+            with replicas.connect_for_reading(settings, notice=said.append) as conn:
                 assert said == []
                 assert conn.execute("SELECT pg_is_in_recovery()").fetchone() == (True,)
+            (health,) = first_readings
+            assert health.received is not None and health.lag is not None and health.lag > 1, health
         finally:
-            resume.cancel()
             replica.execute("SELECT pg_wal_replay_resume()")
     pair.wait_for_replay()
 

@@ -87,8 +87,9 @@ the next read DSN is tried."""
 
 def settled(conn: "psycopg.Connection[Any]", health: ReplicaHealth, within: float = REPLAY_SETTLE_SECONDS) -> ReplicaHealth:
     """``health`` again once the standby has replayed what it had received, with the seconds that
-    took as its lag; unchanged when it does not within ``within`` seconds, or is not streaming."""
-    if health.received is None or not health.streaming:
+    took as its lag; unchanged when it does not within ``within`` seconds (none when 0: with
+    ``--max-lag 0`` only a standby caught up at the first reading is read), or is not streaming."""
+    if health.received is None or not health.streaming or within <= 0:
         return health
     statement = sql_statement("replica_replayed")
     started = time.monotonic()
@@ -136,7 +137,9 @@ def connect_for_reading(settings: Settings, *, notice: Callable[[str], None] | N
             continue
         try:
             health = replica_health(conn, where, settings.collection)
-            if health.has_collection and health.lag is not None and health.lag > settings.max_lag:
+            # None: a standby that has replayed no transaction since it started, whose receiver
+            # streams, may also be behind only by what it has just received.
+            if health.has_collection and (health.lag is None or health.lag > settings.max_lag):
                 health = settled(conn, health, min(REPLAY_SETTLE_SECONDS, settings.max_lag))
         except Exception as exc:  # noqa: BLE001 - any failure here means: read elsewhere, and say why
             conn.close()
