@@ -81,7 +81,7 @@ REPLAY_SETTLE_SECONDS = 0.3
 Not caught up, a standby's lag is read as the age of the last transaction it replayed: after an
 idle minute, a record that arrived a millisecond ago (a checkpoint's, a snapshot of running
 transactions) would make it a minute behind. If it replays what it had received within this
-moment, it is at most that far behind. A standby really behind costs each read this long before
+moment, its lag is taken as the time that took. A standby really behind costs each read this long before
 the next read DSN is tried."""
 
 

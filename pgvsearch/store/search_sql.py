@@ -66,15 +66,16 @@ def keyword_ranking(coll: Collection, filtered: bool, *, checked: bool, admitted
     or ``sql/keyword_floor_checked.sql`` when checked) keeps low scorers out of the top-N heap."""
     from psycopg import sql as psql
 
+    # A branch past the query's terms is held back by a one-time test only where its postings
+    # are tested against a filter's documents (sql/term_postings.sql).
+    unfiltered_postings = checked or not filtered
+
     def term(slot: "psql.Composable") -> "psql.Composed":
-        # A branch past the query's terms is held back by a one-time test only where its
-        # postings are tested against a filter's documents (sql/term_postings.sql).
         gate = psql.SQL("true") if unfiltered_postings else psql.SQL(
             "EXISTS (SELECT 1 FROM weights AS w WHERE w.slot = {})").format(slot)
         return sql_statement("term_postings", schema=coll.schema, slot=slot, posting_filter=posting_filter,
                              branch_gate=gate)
 
-    unfiltered_postings = checked or not filtered
     if filtered and checked:
         top = sql_statement("keyword_top_checked", schema=coll.schema, document_check=_document_test(coll, "m"))
         posting_filter: "psql.Composable" = psql.SQL("true")
